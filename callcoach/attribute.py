@@ -1,0 +1,152 @@
+"""Stage 4: give every word to a speaker and build turns from the words.
+
+A mono call is transcribed once; each word goes to the speaker whose
+diarized speech covers it most. In an overlap where both speakers cover the
+word, it stays with the speaker who was already talking (the one whose turn
+is open), which keeps a speaker's sentence whole when the other cuts in.
+A stereo call is transcribed per channel, so its words already belong to the
+channel's speaker; words outside that speaker's speech (crosstalk) are dropped.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from .records import Diarization, Role, SpeechSegment, Turn, Word
+
+MAX_WORD_GAP_S = 1.0
+FLOOR_TAKING_WORDS = 3
+NEAREST_SEGMENT_S = 1.0
+
+
+def _coverage(segments: Sequence[SpeechSegment], start_s: float, end_s: float) -> float:
+    return sum(max(0.0, min(end_s, s.end_s) - max(start_s, s.start_s)) for s in segments)
+
+
+def _by_speaker(diarization: Diarization) -> dict[str, list[SpeechSegment]]:
+    out: dict[str, list[SpeechSegment]] = {spk: [] for spk in diarization.speakers}
+    for seg in diarization.segments:
+        out.setdefault(seg.speaker, []).append(seg)
+    return out
+
+
+def assign_words(words: Sequence[Word], diarization: Diarization) -> tuple[Word, ...]:
+    """Words of a mono transcript -> the same words with ``speaker`` set."""
+    by_speaker = _by_speaker(diarization)
+    starts = {spk: [s.start_s for s in segs] for spk, segs in by_speaker.items()}
+    out: list[Word] = []
+    previous = ""
+    for w in sorted(words, key=lambda w: w.start_s):
+        end = max(w.end_s, w.start_s + 0.02)
+        cover = {}
+        for spk, segs in by_speaker.items():
+            i = bisect.bisect_right(starts[spk], end)
+            nearby = segs[max(0, i - 3) : i]
+            cover[spk] = _coverage(nearby, w.start_s, end)
+        best = max(cover.values(), default=0.0)
+        if best > 0:
+            tied = [spk for spk, c in cover.items() if c >= best - 0.02]
+            speaker = previous if previous in tied else max(cover, key=cover.get)
+        else:
+            speaker = _nearest_speaker(diarization.segments, (w.start_s + end) / 2) or previous
+        if not speaker and diarization.speakers:
+            speaker = diarization.speakers[0]
+        out.append(Word(w.text, w.start_s, w.end_s, w.probability, speaker))
+        previous = speaker
+    return tuple(out)
+
+
+def _nearest_speaker(segments: Iterable[SpeechSegment], t: float) -> str:
+    best, best_d = "", NEAREST_SEGMENT_S
+    for s in segments:
+        d = max(s.start_s - t, t - s.end_s, 0.0)
+        if d < best_d:
+            best, best_d = s.speaker, d
+    return best
+
+
+def keep_speech_words(words: Sequence[Word], segments: Sequence[SpeechSegment], speaker: str) -> tuple[Word, ...]:
+    """A channel's words, tagged with its speaker, without those outside its speech (crosstalk)."""
+    own = [s for s in segments if s.speaker == speaker]
+    out = []
+    for w in words:
+        end = max(w.end_s, w.start_s + 0.02)
+        if _coverage(own, w.start_s - 0.2, end + 0.2) > 0:
+            out.append(Word(w.text, w.start_s, w.end_s, w.probability, speaker))
+    return tuple(out)
+
+
+def speech_mask(n_samples: int, rate_hz: int, segments: Sequence[SpeechSegment], speaker: str, pad_s: float = 0.15) -> np.ndarray:
+    """float32 gain per sample: 1 inside the speaker's speech (padded), 0 elsewhere, 10 ms ramps."""
+    mask = np.zeros(n_samples, dtype=np.float32)
+    for s in segments:
+        if s.speaker != speaker:
+            continue
+        a = max(0, int((s.start_s - pad_s) * rate_hz))
+        b = min(n_samples, int((s.end_s + pad_s) * rate_hz))
+        mask[a:b] = 1.0
+    ramp = max(1, int(0.01 * rate_hz))
+    kernel = np.ones(ramp, dtype=np.float32) / ramp
+    return np.convolve(mask, kernel, mode="same").astype(np.float32)
+
+
+def build_turns(words: Sequence[Word], roles: Mapping[str, Role] | None = None) -> tuple[Turn, ...]:
+    """Group speaker-tagged words into turns.
+
+    A speaker's turn goes on while their words follow each other within
+    ``MAX_WORD_GAP_S`` and the other side has not taken the floor (said
+    ``FLOOR_TAKING_WORDS`` or more words) in between. Turns of two speakers
+    may overlap in time: overlaps are what interruption detection reads.
+    """
+    roles = roles or {}
+    ordered = sorted(words, key=lambda w: (w.start_s, w.end_s))
+    open_turns: dict[str, list[Word]] = {}
+    others_since: dict[str, int] = {}
+    closed: list[list[Word]] = []
+    for w in ordered:
+        current = open_turns.get(w.speaker)
+        if current is not None:
+            gap = w.start_s - current[-1].end_s
+            if gap > MAX_WORD_GAP_S or others_since.get(w.speaker, 0) >= FLOOR_TAKING_WORDS:
+                closed.append(current)
+                current = None
+        if current is None:
+            current = []
+            open_turns[w.speaker] = current
+        current.append(w)
+        others_since[w.speaker] = 0
+        for spk in open_turns:
+            if spk != w.speaker:
+                others_since[spk] = others_since.get(spk, 0) + 1
+    closed.extend(t for t in open_turns.values() if t)
+    turns = [
+        Turn(
+            speaker=ws[0].speaker,
+            role=roles.get(ws[0].speaker, "unknown"),
+            start_s=ws[0].start_s,
+            end_s=max(w.end_s for w in ws),
+            text=join_words(ws),
+            words=tuple(ws),
+        )
+        for ws in closed
+    ]
+    turns.sort(key=lambda t: (t.start_s, t.end_s))
+    return tuple(turns)
+
+
+def join_words(words: Sequence[Word]) -> str:
+    text = ""
+    for w in words:
+        if text and not w.text.startswith(("'", ",", ".", "?", "!")):
+            text += " "
+        text += w.text
+    return text.strip()
+
+
+def with_roles(turns: Sequence[Turn], roles: Mapping[str, Role]) -> tuple[Turn, ...]:
+    return tuple(
+        Turn(t.speaker, roles.get(t.speaker, "unknown"), t.start_s, t.end_s, t.text, t.words) for t in turns
+    )

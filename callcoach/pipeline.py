@@ -1,0 +1,211 @@
+"""The library's two entries: :func:`analyse_call` for one recording and
+:func:`score_paths` for files and folders (writing reports).
+
+Stages run in order over frozen records: load audio -> diarize -> transcribe
+-> attribute words and build turns -> roles -> text events -> prosody and
+events -> scorecard. Models are loaded once per run in :class:`Models`. The
+library never prints: progress goes to a callback.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import __version__
+from .attribute import assign_words, build_turns, keep_speech_words, speech_mask, with_roles
+from .audio import load_audio
+from .diarize import ChannelDiarizer, Diarizer, EmbeddedDiarizer, PyannoteDiarizer, choose_backend
+from .errors import CallcoachError, StageError
+from .records import SCHEMA_VERSION, Audio, CallResult, Diarization, Transcript, Word
+from .roles import assign_roles
+from .settings import Settings
+from .transcribe import DecodeOptions, Transcriber, WhisperTranscriber
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """One progress report: ``fraction`` of the current call's ``stage`` done."""
+
+    call_id: str
+    stage: str
+    fraction: float
+    call_index: int = 0
+    calls_total: int = 1
+    audio_s: float = 0.0
+
+
+ProgressFn = Callable[[ProgressEvent], None]
+
+# share of a call's time each stage usually takes, for one smooth progress bar
+_STAGE_SPAN = {"load": (0.0, 0.03), "diarize": (0.03, 0.12), "transcribe": (0.12, 0.9), "analyse": (0.9, 1.0)}
+
+
+class Models:
+    """Heavy models, loaded on first use and kept for the whole run."""
+
+    def __init__(self, settings: Settings) -> None:
+        from .rubric import load_rubric
+
+        self.settings = settings
+        self.rubric = load_rubric(settings.rubric)  # fails before any audio is read
+        self._transcriber: Transcriber | None = None
+        self._diarizers: dict[str, Diarizer] = {}
+
+    def transcriber(self) -> Transcriber:
+        if self._transcriber is None:
+            s = self.settings
+            self._transcriber = WhisperTranscriber(
+                s.asr_model, language=s.language, cpu_threads=s.cpu_threads, options=DecodeOptions(beam_size=s.beam_size)
+            )
+        return self._transcriber
+
+    def diarizer(self, name: str) -> Diarizer:
+        if name not in self._diarizers:
+            s = self.settings
+            if name == "channels":
+                self._diarizers[name] = ChannelDiarizer()
+            elif name == "embedded":
+                self._diarizers[name] = EmbeddedDiarizer(min_speakers=s.min_speakers, max_speakers=s.max_speakers)
+            elif name == "pyannote":
+                self._diarizers[name] = PyannoteDiarizer(
+                    s.pyannote_pipeline, min_speakers=s.min_speakers, max_speakers=s.max_speakers
+                )
+            else:
+                raise CallcoachError(f"unknown diarizer {name!r}: use auto, channels, embedded or pyannote")
+        return self._diarizers[name]
+
+
+def _reporter(progress: ProgressFn | None, call_id: str, index: int, total: int, audio_s: float):
+    def report(stage: str, fraction: float) -> None:
+        if progress is None:
+            return
+        lo, hi = _STAGE_SPAN[stage]
+        progress(ProgressEvent(call_id, stage, lo + (hi - lo) * min(max(fraction, 0.0), 1.0), index, total, audio_s))
+
+    return report
+
+
+def analyse_call(
+    path: Path | str,
+    settings: Settings | None = None,
+    *,
+    models: Models | None = None,
+    call_id: str | None = None,
+    source_name: str | None = None,
+    progress: ProgressFn | None = None,
+    call_index: int = 0,
+    calls_total: int = 1,
+) -> CallResult:
+    """Score one recording. Raises AudioError for bad input, StageError when a stage breaks."""
+    settings = settings or Settings()
+    models = models or Models(settings)
+    path = Path(path)
+    call_id = call_id or path.stem
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    audio = load_audio(path)
+    if source_name:
+        audio = Audio(
+            info=type(audio.info)(source_name, audio.info.duration_s, audio.info.sample_rate_hz, audio.info.channels),
+            samples=audio.samples,
+            sample_rate_hz=audio.sample_rate_hz,
+        )
+    report = _reporter(progress, call_id, call_index, calls_total, audio.duration_s)
+    report("load", 1.0)
+    timings["load_s"] = time.perf_counter() - t0
+
+    backend = choose_backend(audio, settings.diarizer)
+    if backend == "channels" and audio.channels != 2:
+        raise StageError("diarize", str(path), "--diarizer channels needs a two-channel recording; this one is mono")
+    with _stage("diarize", path, timings):
+        diarization = models.diarizer(backend).diarize(audio, progress=lambda f: report("diarize", f))
+    with _stage("transcribe", path, timings):
+        words = _transcribe(audio, diarization, models.transcriber(), lambda f: report("transcribe", f))
+    with _stage("analyse", path, timings):
+        result = _analyse(audio, diarization, words, models, settings, call_id, backend)
+    report("analyse", 1.0)
+    timings["total_s"] = time.perf_counter() - t0
+    meta = dict(result.meta)
+    meta["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
+    return CallResult(**{**result.__dict__, "meta": meta})
+
+
+class _stage:
+    """Times a stage and turns an unexpected exception into a StageError naming file and stage."""
+
+    def __init__(self, name: str, path: Path, timings: dict[str, float]) -> None:
+        self.name, self.path, self.timings = name, path, timings
+
+    def __enter__(self) -> None:
+        self.t0 = time.perf_counter()
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self.timings[f"{self.name}_s"] = time.perf_counter() - self.t0
+        if exc is None or isinstance(exc, CallcoachError) or not isinstance(exc, Exception):
+            return False
+        raise StageError(self.name, str(self.path), f"{type(exc).__name__}: {exc}") from exc
+
+
+def _transcribe(audio: Audio, diarization: Diarization, transcriber: Transcriber, progress: Callable[[float], None]) -> tuple[Word, ...]:
+    if diarization.channel_of:
+        words: list[Word] = []
+        speakers = list(diarization.channel_of.items())
+        for i, (speaker, channel) in enumerate(speakers):
+            signal = audio.channel(channel)
+            masked = signal * speech_mask(len(signal), audio.sample_rate_hz, diarization.segments, speaker)
+            if not masked.any():
+                continue
+            part = transcriber.transcribe(masked, progress=lambda f, i=i: progress((i + f) / len(speakers)))
+            words += keep_speech_words(part.words, diarization.segments, speaker)
+        return tuple(sorted(words, key=lambda w: w.start_s))
+    transcript: Transcript = transcriber.transcribe(audio.mono(), progress=progress)
+    return assign_words(transcript.words, diarization)
+
+
+def _analyse(
+    audio: Audio, diarization: Diarization, words: tuple[Word, ...], models: Models, settings: Settings, call_id: str, backend: str
+) -> CallResult:
+    from .events import analyse
+    from .scorecard import find_text_events, score_call
+
+    agent_channel = {"left": 0, "right": 1}.get(settings.agent_channel or "")
+    turns = build_turns(words)
+    assignment = assign_roles(
+        turns, diarization, agent_channel=agent_channel, agent_speaker=settings.agent_speaker
+    )
+    turns = with_roles(turns, assignment.roles)
+    text_events = find_text_events(turns)
+    prosody = analyse(
+        audio, diarization, turns, assignment.roles, assignment.confidence, text_events, settings.thresholds
+    )
+    events = tuple(sorted(prosody.events + tuple(text_events), key=lambda e: (e.start_s, e.type)))
+    scorecard = score_call(models.rubric, turns, events, prosody.trajectory)
+    meta = {
+        "callcoach_version": __version__,
+        "diarizer": backend,
+        "asr_model": models.transcriber().name,
+        "roles": {
+            "method": assignment.method,
+            "confidence": dict(assignment.confidence),
+            "reasons": list(assignment.reasons),
+        },
+        "baselines": getattr(prosody, "baselines", {}),
+        "thresholds": settings.to_dict()["thresholds"],
+        "rubric": str(settings.rubric) if settings.rubric else "default",
+    }
+    return CallResult(
+        schema_version=SCHEMA_VERSION,
+        call_id=call_id,
+        call=audio.info,
+        speakers=prosody.speakers,
+        turns=turns,
+        events=events,
+        scorecard=scorecard,
+        customer_trajectory=prosody.trajectory,
+        prosody=prosody.tracks,
+        meta=meta,
+    )
+

