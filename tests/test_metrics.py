@@ -1,0 +1,46 @@
+"""Known answers for the evaluation measures."""
+
+import pytest
+
+from callcoach.metrics import PRF, check_agreement, diarization_error_rate, match_events, normalise_words, word_errors
+
+
+def test_normalise_expands_contractions_and_digits():
+    assert normalise_words("I can't, it's 4 o'clock!") == ["i", "can", "not", "it", "is", "four", "o'clock"]
+    assert normalise_words("Cannot") == ["can", "not"]
+
+
+def test_wer_counts_each_kind_of_error():
+    e = word_errors("the cat sat on the mat", "the cat sit on mat today")
+    assert (e.substitutions, e.deletions, e.insertions, e.reference_words) == (1, 1, 1, 6)
+    assert e.wer == pytest.approx(0.5)
+    assert word_errors("I can't continue", "I cannot continue").wer == 0.0
+    assert word_errors("I can't continue", "I can continue").wer == pytest.approx(1 / 4)
+
+
+def test_der_perfect_swapped_and_missed():
+    ref = [("A", 0, 10), ("B", 10, 20)]
+    assert diarization_error_rate(ref, [("x", 0, 10), ("y", 10, 20)]) == pytest.approx(0.0, abs=0.002)
+    # half of B missed
+    assert diarization_error_rate(ref, [("x", 0, 10), ("y", 10, 15)]) == pytest.approx(0.25, abs=0.002)
+    # everything given to one speaker: B is confused
+    assert diarization_error_rate(ref, [("x", 0, 20)]) == pytest.approx(0.5, abs=0.002)
+
+
+def test_der_collar_forgives_boundaries():
+    ref = [("A", 0, 10), ("B", 10, 20)]
+    hyp = [("x", 0, 10.2), ("y", 10.2, 20)]
+    assert diarization_error_rate(ref, hyp) == pytest.approx(0.01, abs=0.002)
+    assert diarization_error_rate(ref, hyp, collar_s=0.25) == pytest.approx(0.0, abs=0.002)
+
+
+def test_event_matching_is_one_to_one():
+    prf = match_events([(1, 3), (10, 12)], [(2, 4), (2.5, 3), (20, 21)])
+    assert (prf.true_positives, prf.false_positives, prf.false_negatives) == (1, 2, 1)
+    assert prf.precision == pytest.approx(1 / 3) and prf.recall == pytest.approx(0.5)
+    empty = PRF(0, 0, 0)  # nothing to find and nothing found is perfect
+    assert (empty.precision, empty.recall, empty.f1) == (1.0, 1.0, 1.0)
+
+
+def test_check_agreement():
+    assert check_agreement({"a": "pass", "b": "na"}, {"a": "pass", "b": "fail"}) == (1, 2, ["b"])
