@@ -79,11 +79,14 @@ def keep_speech_words(words: Sequence[Word], segments: Sequence[SpeechSegment], 
     return tuple(out)
 
 
-def speech_mask(n_samples: int, rate_hz: int, segments: Sequence[SpeechSegment], speaker: str, pad_s: float = 0.15) -> np.ndarray:
-    """float32 gain per sample: 1 inside the speaker's speech (padded), 0 elsewhere, 10 ms ramps."""
+def speech_mask(
+    n_samples: int, rate_hz: int, segments: Sequence[SpeechSegment], speaker: str | None, pad_s: float = 0.15
+) -> np.ndarray:
+    """float32 gain per sample: 1 inside the speaker's speech (anyone's when ``speaker`` is None,
+    padded by ``pad_s``), 0 elsewhere, with 10 ms ramps."""
     mask = np.zeros(n_samples, dtype=np.float32)
     for s in segments:
-        if s.speaker != speaker:
+        if speaker is not None and s.speaker != speaker:
             continue
         a = max(0, int((s.start_s - pad_s) * rate_hz))
         b = min(n_samples, int((s.end_s + pad_s) * rate_hz))

@@ -161,7 +161,9 @@ def _transcribe(audio: Audio, diarization: Diarization, transcriber: Transcriber
             part = transcriber.transcribe(masked, progress=lambda f, i=i: progress((i + f) / len(speakers)))
             words += keep_speech_words(part.words, diarization.segments, speaker)
         return tuple(sorted(words, key=lambda w: w.start_s))
-    transcript: Transcript = transcriber.transcribe(audio.mono(), progress=progress)
+    mono = audio.mono()
+    speech = mono * speech_mask(len(mono), audio.sample_rate_hz, diarization.segments, None, pad_s=0.3)
+    transcript: Transcript = transcriber.transcribe(speech, progress=progress)
     return assign_words(transcript.words, diarization)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from callcoach.errors import ModelError
-from callcoach.transcribe import SAMPLE_RATE_HZ, WhisperTranscriber, block_bounds, resolve_model
+from callcoach.transcribe import SAMPLE_RATE_HZ, DecodeOptions, WhisperTranscriber, block_bounds, resolve_model
 from speech import place, say, silence
 
 
@@ -37,10 +37,14 @@ def test_words_have_text_and_times_in_order(transcriber):
     assert seen and seen[-1] == pytest.approx(1.0)
 
 
-def test_silence_and_noise_give_no_words(transcriber):
+def test_silenced_signal_is_skipped_and_raw_noise_gives_no_words_with_vad(transcriber):
+    # the pipeline silences everything outside diarized speech: such blocks are not decoded
+    assert transcriber.transcribe(np.zeros(SAMPLE_RATE_HZ * 6, dtype=np.float32)).words == ()
+    # callers that pass raw audio can switch faster-whisper's VAD on
     rng = np.random.default_rng(1)
-    x = (rng.standard_normal(SAMPLE_RATE_HZ * 6) * 0.003).astype(np.float32)
-    assert transcriber.transcribe(x).words == ()
+    noise = (rng.standard_normal(SAMPLE_RATE_HZ * 6) * 0.003).astype(np.float32)
+    with_vad = WhisperTranscriber("tiny.en", options=DecodeOptions(vad_filter=True))
+    assert with_vad.transcribe(noise).words == ()
 
 
 def test_long_signal_is_cut_in_blocks_at_quiet_points():
