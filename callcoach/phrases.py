@@ -1,0 +1,704 @@
+"""Text normalisation and cue detection over transcript words.
+
+A cue is found by small token patterns over *normalised* tokens (lowercase,
+contractions expanded, fillers removed, number words as digits, ASR variants
+folded), with two kinds of scope rules:
+
+- a negator ("not", "never", "no", ...) shortly before a cue, in the same
+  clause, cancels it ("I'm not sorry", "I don't understand why you're upset");
+- *exclude* patterns that overlap a cue cancel it ("sorry, can you repeat
+  that", "sorry you feel that way").
+
+Pattern syntax (one string, space-separated elements):
+
+``word``           a literal token
+``a|b|c``          one of several tokens
+``x?`` / ``a|b?``  optional element
+``*N``             a gap of 0..N arbitrary tokens
+``{slot}``         one of the tokens of a named slot (see ``SLOTS``)
+``#``              a number token (digits after normalisation)
+``@``              any one token
+
+A :class:`CueSet` optionally carries example sentences for the semantic
+matcher, which is asked only when no pattern matched and nothing in the
+clause negates or excludes the cue.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterable, Protocol, Sequence
+
+import numpy as np
+
+# --------------------------------------------------------------------------- normalising
+
+_CONTRACTIONS: dict[str, str] = {
+    # full forms for the common contractions, plus their apostrophe-less ASR spellings
+    "i'm": "i am", "im": "i am", "i'll": "i will", "i'd": "i would", "i've": "i have",
+    "ive": "i have", "you're": "you are", "youre": "you are", "you'll": "you will",
+    "youll": "you will", "you've": "you have", "youve": "you have", "you'd": "you would",
+    "we're": "we are", "we'll": "we will", "we've": "we have", "we'd": "we would",
+    "they're": "they are", "they'll": "they will", "they've": "they have",
+    "it's": "it is", "that's": "that is", "thats": "that is", "there's": "there is",
+    "theres": "there is", "here's": "here is", "heres": "here is", "what's": "what is",
+    "whats": "what is", "let's": "let us", "lets": "let us", "he's": "he is",
+    "she's": "she is", "who's": "who is", "how's": "how is", "where's": "where is",
+    "can't": "can not", "cant": "can not", "cannot": "can not", "won't": "will not",
+    "wont": "will not", "shan't": "shall not", "ain't": "is not", "don't": "do not",
+    "dont": "do not", "doesn't": "does not", "doesnt": "does not", "didn't": "did not",
+    "didnt": "did not", "isn't": "is not", "isnt": "is not", "aren't": "are not",
+    "arent": "are not", "wasn't": "was not", "wasnt": "was not", "weren't": "were not",
+    "haven't": "have not", "havent": "have not", "hasn't": "has not", "hasnt": "has not",
+    "hadn't": "had not", "couldn't": "could not", "couldnt": "could not",
+    "wouldn't": "would not", "wouldnt": "would not", "shouldn't": "should not",
+    "shouldnt": "should not", "gonna": "going to", "wanna": "want to", "gotta": "got to",
+    "y'all": "you all", "ya": "you",
+}
+_SPELLING: dict[str, str] = {
+    # British/US and ASR variants folded onto one spelling
+    "apologise": "apologize", "apologised": "apologized", "apologising": "apologizing",
+    "apologies": "apology", "apologys": "apology", "appologize": "apologize",
+    "apologice": "apologize", "sory": "sorry", "sorrry": "sorry", "soz": "sorry",
+    "realise": "realize", "realised": "realized", "recognise": "recognize",
+    "prioritise": "prioritize", "organise": "organize", "cancelled": "canceled",
+    "supervisor's": "supervisor", "manager's": "manager", "ok": "okay", "k": "okay",
+    "understandd": "understand", "undestand": "understand", "frustrating": "frustrating",
+    "frustated": "frustrated", "frustating": "frustrating", "mam": "maam", "ma'am": "maam",
+    "mr.": "mr", "mrs.": "mrs", "ms.": "ms", "dr.": "dr", "refundd": "refund",
+    "email": "email", "e-mail": "email", "tommorow": "tomorrow", "tomorow": "tomorrow",
+}
+_NUMBERS: dict[str, str] = {
+    w: str(i) for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+        "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())
+}
+_NUMBERS.update({"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100",
+                 "a couple": "2"})
+_FILLERS = {"um", "umm", "uh", "uhh", "uhm", "erm", "er", "ah", "hmm", "mm", "mmm", "eh"}
+_FILLER_BIGRAMS = {("you", "know"), ("i", "mean")}
+# "like" is a filler unless it follows a word that makes it a verb or a comparison
+_LIKE_KEEPERS = {"would", "i", "you", "we", "they", "feel", "feels", "felt", "look", "looks",
+                 "sound", "sounds", "seem", "seems", "just", "not", "do", "did", "d", "more",
+                 "something", "anything", "nothing", "she", "he", "really"}
+_PUNCT = re.compile(r"[^\w'\s#-]+")
+_BREAK = re.compile(r"[.,;:!?\u2014\u2013]+\s*$|^-+$")
+NEGATORS = frozenset({"not", "never", "no", "nothing", "nobody", "neither", "nor", "hardly"})
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """Normalised tokens of an utterance.
+
+    ``source[i]`` is the index of the input word that produced token ``i``;
+    ``breaks`` holds the token indices that start a new clause (after . , ; ! ?).
+    """
+
+    tokens: tuple[str, ...]
+    source: tuple[int, ...]
+    breaks: frozenset[int]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.tokens)
+
+    def clause_start(self, index: int) -> int:
+        """First token of the clause that holds token ``index``."""
+        starts = [b for b in self.breaks if b <= index]
+        return max(starts) if starts else 0
+
+
+def _word_tokens(word: str) -> list[str]:
+    w = word.lower().replace("\u2019", "'").replace("\u2018", "'").strip()
+    w = _PUNCT.sub(" ", w).strip(" -'")
+    out: list[str] = []
+    for part in w.split():
+        part = part.strip("'-")
+        if not part:
+            continue
+        part = _SPELLING.get(part, part)
+        if part in _CONTRACTIONS:
+            out.extend(_CONTRACTIONS[part].split())
+        elif part.endswith("n't"):
+            out.extend([part[:-3], "not"])
+        elif part.endswith(("'ll", "'re", "'ve")):
+            out.extend([part[:-3], {"'ll": "will", "'re": "are", "'ve": "have"}[part[-3:]]])
+        elif part.endswith("'d"):
+            out.extend([part[:-2], "would"])
+        elif part.endswith("'s"):
+            out.append(part[:-2])
+        elif part in _NUMBERS:
+            out.append(_NUMBERS[part])
+        else:
+            out.extend(p for p in part.split("-") if p)
+    return out
+
+
+def normalize_words(words: Sequence[str]) -> Normalized:
+    """Normalise a sequence of ASR words, keeping which word each token came from."""
+    tokens: list[str] = []
+    source: list[int] = []
+    breaks: set[int] = set()
+    for wi, word in enumerate(words):
+        for tok in _word_tokens(word):
+            tokens.append(tok)
+            source.append(wi)
+        if _BREAK.search(word.strip()) and tokens:
+            breaks.add(len(tokens))
+    keep = [True] * len(tokens)
+    for i, tok in enumerate(tokens):
+        if tok in _FILLERS:
+            keep[i] = False
+        elif tok == "like" and (i == 0 or tokens[i - 1] not in _LIKE_KEEPERS) and tuple(
+                tokens[i + 1 : i + 3]) not in {("i", "said"), ("i", "told"), ("i", "mentioned")}:
+            keep[i] = False
+        elif i + 1 < len(tokens) and (tok, tokens[i + 1]) in _FILLER_BIGRAMS and (
+            i == 0 or tokens[i - 1] not in {"let", "do", "did", "if", "as", "tell", "will"}) and (
+            i + 2 == len(tokens) or tokens[i + 2] not in {"what", "that", "how", "why", "if"}
+        ):
+            keep[i] = keep[i + 1] = False
+    new_index: dict[int, int] = {}
+    out_t: list[str] = []
+    out_s: list[int] = []
+    for i, (tok, src) in enumerate(zip(tokens, source)):
+        new_index[i] = len(out_t)
+        if keep[i]:
+            out_t.append(tok)
+            out_s.append(src)
+    new_index[len(tokens)] = len(out_t)
+    out_breaks = frozenset(new_index[b] for b in breaks if 0 < new_index[b] < len(out_t))
+    return Normalized(tuple(out_t), tuple(out_s), out_breaks)
+
+
+def normalize(text: str) -> Normalized:
+    """Normalise free text (split on whitespace, then :func:`normalize_words`)."""
+    return normalize_words(text.split())
+
+
+# --------------------------------------------------------------------------- patterns
+
+SLOTS: dict[str, tuple[str, ...]] = {
+    "feel": ("upset", "frustrated", "frustrating", "angry", "annoyed", "annoying", "mad",
+             "disappointed", "disappointing", "stressful", "stressed", "worried",
+             "concerned", "confusing", "confused", "inconvenient", "unhappy", "irritated",
+             "irritating", "aggravating", "aggravated", "hard", "difficult", "awful",
+             "exhausting", "infuriating", "maddening", "upsetting", "furious", "tiring"),
+    "intens": ("so", "really", "very", "truly", "terribly", "deeply", "incredibly",
+               "extremely", "sincerely", "genuinely", "awfully"),
+    "trouble": ("inconvenience", "trouble", "delay", "delays", "wait", "confusion",
+                "frustration", "mix", "mistake", "error", "problem", "problems", "hassle",
+                "experience", "issue", "issues", "situation", "mess", "mixup"),
+    "give": ("send", "offer", "issue", "give", "arrange", "process", "refund", "credit",
+             "replace", "ship", "waive", "reverse", "apply", "book", "schedule", "reset",
+             "upgrade", "fix", "restore", "reactivate", "cancel", "reinstate", "expedite",
+             "rush", "reimburse", "compensate", "set", "switch", "change", "update", "add",
+             "remove", "push", "put", "get", "mail", "order", "sort", "repair", "activate",
+             "transfer", "extend", "lower", "adjust", "correct", "honor", "match"),
+    "remedy": ("replacement", "refund", "credit", "discount", "voucher", "exchange",
+               "repair", "technician", "engineer", "upgrade", "reimbursement", "waiver",
+               "coupon", "compensation", "new", "loaner", "courtesy", "rebate",
+               "partial", "full"),
+    "boss": ("manager", "supervisor", "team", "lead", "leader", "senior", "specialist",
+             "escalations", "escalation", "complaints", "department", "management"),
+    "time": ("day", "days", "hour", "hours", "minute", "minutes", "week", "weeks",
+             "business", "working", "month"),
+    "when": ("tomorrow", "today", "tonight", "monday", "tuesday", "wednesday", "thursday",
+             "friday", "saturday", "sunday", "morning", "afternoon", "evening", "week",
+             "shortly", "soon", "later", "end"),
+    "contact": ("call", "email", "text", "message", "ring", "phone", "contact", "update",
+                "notify", "reach", "write"),
+    "profane": ("fuck", "fucking", "fucked", "fucker", "fuckin", "motherfucker", "shit",
+                "shitty", "bullshit", "bitch", "bastard", "asshole", "arsehole", "dick",
+                "dickhead", "prick", "cunt", "twat", "wanker", "bollocks", "goddamn",
+                "damn", "dammit", "crap", "crappy", "piss", "pissed", "screw"),
+    "insult": ("idiot", "idiots", "moron", "morons", "stupid", "useless", "incompetent",
+               "pathetic", "clown", "clowns", "imbecile", "dumb", "retard", "loser",
+               "liar", "liars", "thief", "thieves", "scammer", "scammers", "crooks",
+               "joke", "worthless", "brainless", "clueless", "ignorant"),
+    "lawyer": ("lawyer", "lawyers", "attorney", "attorneys", "solicitor", "solicitors",
+               "legal", "court", "lawsuit", "sue", "suing", "ombudsman", "regulator",
+               "bbb", "fcc", "ftc", "police", "cops"),
+}
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One compiled token pattern; ``suggestion`` is a better phrasing for a flagged cue."""
+
+    source: str
+    regex: re.Pattern[str]
+    suggestion: str = ""
+
+
+def _element(elem: str) -> str:
+    optional = elem.endswith("?") and len(elem) > 1
+    body = elem[:-1] if optional else elem
+    gap = re.fullmatch(r"\*(\d+)", body)
+    if gap:
+        return rf"(?:\S+ ){{0,{gap.group(1)}}}"
+    alts: list[str] = []
+    for alt in body.strip("()").split("|"):
+        if alt == "#":
+            alts.append(r"\d+(?:st|nd|rd|th)?")
+        elif alt == "@":
+            alts.append(r"\S+")
+        elif alt.startswith("{") and alt.endswith("}"):
+            alts.extend(re.escape(t) for t in SLOTS[alt[1:-1]])
+        elif alt.endswith("*") and len(alt) > 1:
+            alts.append(re.escape(alt[:-1]) + r"\S*")
+        else:
+            alts.append(re.escape(alt))
+    piece = "(?:" + "|".join(alts) + ") "
+    return f"(?:{piece})?" if optional else piece
+
+
+@lru_cache(maxsize=4096)
+def compile_pattern(source: str, suggestion: str = "") -> Pattern:
+    """Compile the pattern syntax described in the module docstring.
+
+    Raises:
+        ValueError: for an unknown ``{slot}`` or an empty pattern.
+    """
+    elems = source.split()
+    if not elems:
+        raise ValueError("empty pattern")
+    try:
+        body = "".join(_element(e) for e in elems)
+    except KeyError as exc:
+        raise ValueError(f"unknown slot {exc.args[0]!r}; known: {', '.join(sorted(SLOTS))}")
+    return Pattern(source, re.compile(r"(?:(?<= )|^)" + body), suggestion)
+
+
+def phrase_pattern(phrase: str) -> str:
+    """A rubric's literal cue phrase as a pattern over normalised tokens."""
+    return " ".join(re.escape(t) if not t.isalnum() else t for t in normalize(phrase).tokens)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A matched cue: token range ``[start, end)`` in a :class:`Normalized`."""
+
+    start: int
+    end: int
+    pattern: Pattern
+
+
+def _find(patterns: Iterable[Pattern], norm: Normalized) -> list[Span]:
+    text = norm.text + " "
+    # char offset -> token index
+    starts = [0]
+    for tok in norm.tokens:
+        starts.append(starts[-1] + len(tok) + 1)
+    index = {c: i for i, c in enumerate(starts)}
+    spans: list[Span] = []
+    for pat in patterns:
+        pos = 0
+        while pos <= len(text):
+            m = pat.regex.search(text, pos)
+            if not m or m.end() == m.start():
+                break
+            s = index.get(m.start())
+            e = index.get(m.end(), len(norm.tokens))
+            if s is not None:
+                spans.append(Span(s, e, pat))
+            pos = starts[s + 1] if s is not None and s + 1 < len(starts) else m.end()
+    return spans
+
+
+# --------------------------------------------------------------------------- cue sets
+
+
+@dataclass(frozen=True)
+class CueSet:
+    """Patterns that say a cue was said, patterns that cancel it, and examples.
+
+    ``negatable``: a negator within ``negation_window`` tokens before the cue,
+    in the same clause, cancels it. ``examples`` feed the semantic matcher.
+    """
+
+    name: str
+    patterns: tuple[Pattern, ...]
+    excludes: tuple[Pattern, ...] = ()
+    examples: tuple[str, ...] = ()
+    negatable: bool = True
+    negation_window: int = 3
+    semantic_threshold: float = 0.72
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A cue found in an utterance: token range, how it was found and what it matched."""
+
+    start: int
+    end: int
+    how: str  # "pattern" | "semantic"
+    matched: str
+    suggestion: str = ""
+    score: float = 1.0
+
+
+_NOT_NEGATING_AFTER = frozenset({"problem", "problems", "worries", "worry", "doubt", "matter",
+                                 "only", "sooner", "later", "more", "longer"})
+
+
+def _is_negator(tokens: Sequence[str], i: int) -> bool:
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+    return tokens[i] in NEGATORS and nxt not in _NOT_NEGATING_AFTER
+
+
+def _negated(norm: Normalized, span: Span, window: int) -> bool:
+    """A negator in the ``window`` tokens before the cue (same clause) or inside it.
+
+    Negators that the pattern itself spells out ("that is not true") do not count.
+    """
+    literal = set(re.findall(r"[a-z]+", span.pattern.source))
+    lo = max(norm.clause_start(span.start), span.start - window)
+    return any(_is_negator(norm.tokens, i) and norm.tokens[i] not in literal
+               for i in range(lo, span.end))
+
+
+def find_cues(cues: CueSet, norm: Normalized) -> tuple[list[Hit], bool]:
+    """Pattern hits of ``cues`` in ``norm``, after negation and exclusion scope.
+
+    Returns the hits and whether a hit was cancelled (so the semantic matcher
+    must not be asked: it would not see the negation).
+    """
+    hits: list[Hit] = []
+    cancelled = False
+    excl = _find(cues.excludes, norm) if cues.excludes else []
+    for span in _find(cues.patterns, norm):
+        if cues.negatable and _negated(norm, span, cues.negation_window):
+            cancelled = True
+            continue
+        if any(x.start < span.end and span.start < x.end for x in excl):
+            cancelled = True
+            continue
+        hits.append(Hit(span.start, span.end, "pattern", " ".join(norm.tokens[span.start:span.end]),
+                        span.pattern.suggestion))
+    if excl and not hits:
+        cancelled = True
+    return hits, cancelled
+
+
+class Similarity(Protocol):
+    def similarity(self, texts: Sequence[str], cue_examples: Sequence[str]) -> np.ndarray: ...
+
+
+def split_clauses(norm: Normalized) -> list[tuple[int, int]]:
+    """Token ranges of the sentences/clauses of ``norm`` (for semantic matching)."""
+    cuts = sorted({0, *norm.breaks, len(norm.tokens)})
+    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+
+
+def semantic_hits(cues: CueSet, norms: Sequence[Normalized], matcher: Similarity,
+                  ) -> list[tuple[int, Hit]]:
+    """Semantic fallback over many utterances in one batch: ``(utterance index, hit)``.
+
+    Only clauses of >= 3 tokens with no negator, in utterances where no pattern
+    of ``cues`` matched or was cancelled, are compared with ``cues.examples``.
+    """
+    if not cues.examples:
+        return []
+    where: list[tuple[int, int, int]] = []
+    for i, norm in enumerate(norms):
+        hits, cancelled = find_cues(cues, norm)
+        if hits or cancelled:
+            continue
+        for a, b in split_clauses(norm):
+            if b - a >= 3 and not any(t in NEGATORS for t in norm.tokens[a:b]):
+                where.append((i, a, b))
+    if not where:
+        return []
+    texts = [" ".join(norms[i].tokens[a:b]) for i, a, b in where]
+    sims = np.asarray(matcher.similarity(texts, list(cues.examples)))
+    out = []
+    for (i, a, b), row in zip(where, sims):
+        best = int(np.argmax(row))
+        if float(row[best]) >= cues.semantic_threshold:
+            out.append((i, Hit(a, b, "semantic", cues.examples[best], score=float(row[best]))))
+    return out
+
+
+def detect(cues: CueSet, norm: Normalized, matcher: Similarity | None = None) -> list[Hit]:
+    """Patterns first; then, if none matched and nothing was negated, the semantic matcher."""
+    hits, cancelled = find_cues(cues, norm)
+    if hits or cancelled or matcher is None:
+        return hits
+    return [h for _, h in semantic_hits(cues, [norm], matcher)]
+
+
+def cue_set(name: str, patterns: Iterable[str | tuple[str, str]], excludes: Iterable[str] = (),
+            examples: Iterable[str] = (), **options: object) -> CueSet:
+    """Build a :class:`CueSet`; a pattern may be ``(pattern, better_phrasing)``."""
+    pats = tuple(compile_pattern(p) if isinstance(p, str) else compile_pattern(*p)
+                 for p in patterns)
+    return CueSet(name, pats, tuple(compile_pattern(x) for x in excludes), tuple(examples),
+                  **options)  # type: ignore[arg-type]
+
+
+def phrase_cue_set(name: str, phrases: Sequence[str], negative_phrases: Sequence[str] = ()) -> CueSet:
+    """A cue set from a rubric's literal phrases, matched with the same normaliser."""
+    return cue_set(name, [phrase_pattern(p) for p in phrases],
+                   [phrase_pattern(p) for p in negative_phrases], examples=tuple(phrases))
+
+
+# --------------------------------------------------------------------------- the cue library
+# Patterns are written over normalised tokens: "i'm" is "i am", "can't" is "can not",
+# "you'll" is "you will", numbers are digits. Second item of a tuple = better phrasing.
+
+_CALM = "I can hear this has been really frustrating; let's sort it out together."
+_CAN_DO = "Here's what I can do for you: ..."
+_OWN = "Let me find the right person for this and make sure it gets handled."
+_STEPS = "The quickest way to get this done is ..., and I'll walk you through it."
+
+BUILTIN_CUES: dict[str, CueSet] = {
+    "acknowledge": cue_set("acknowledge", [
+        "i *2 understand *4 {feel}", "i *1 understand how *2 feel",
+        "i *1 can|could *1 see|hear|tell|imagine *4 {feel}",
+        "i *1 can|could *1 see|understand why", "i can imagine",
+        "that|this|it must *3 {feel}", "that|this|it sounds *4 {feel}",
+        "that|this|it is|was *2 {feel}", "that|this|it has been *2 {feel}",
+        "i would|will *1 feel *1 same", "i would be *2 {feel} too|as|if|in",
+        "every right|reason to be *2 {feel}", "understandable", "no wonder you",
+        "i hear you", "i hear how|that|what", "of course you are *2 {feel}",
+        "i *1 know|realize|appreciate|get *1 how|this|that|why *4 {feel}",
+        "anyone would be *2 {feel}", "i am sorry you are|were|have *2 {feel}",
+    ], excludes=["why are|were *1 you *2 {feel}", "is it *4 {feel}", "do not understand", "understand *1 your account"],
+        examples=("I understand how frustrating this must be for you",
+                  "I can see why this would be upsetting",
+                  "That sounds really stressful", "I'd feel exactly the same in your shoes",
+                  "Your frustration makes complete sense")),
+    "apology": cue_set("apology", [
+        "sorry", "apologize", "apologizing", "apologized", "apology",
+    ], excludes=[
+        "sorry *1 can|could|would you *2 repeat|say|spell|speak|hold|give|confirm|tell",
+        "sorry *2 what|pardon|come|again", "sorry *1 i *2 not *1 catch|hear|get",
+        "sorry *1 if *2 you", "sorry *1 that? you feel|think|believe", "sorry *1 that? you see it",
+        "sorry but", "sorry *1 to interrupt|bother|cut", "sorry *1 one|a|1 sec|second|moment|minute",
+        "sorry *1 which|who", "why *4 apologize|apology|sorry", "want|expect|demand|get *3 apology",
+        "want *2 me to *1 apologize|say", "you *2 be sorry", "say sorry", "sorry for asking",
+        "sorry *1 i *1 misheard", "sorry *1 go ahead", "sorry *1 say that",
+    ], examples=("I'm truly sorry for all the trouble this has caused",
+                 "Please accept my apologies for the mix-up",
+                 "I'm really sorry you've had to deal with this",
+                 "We apologize for the inconvenience")),
+    "paraphrase": cue_set("paraphrase", [
+        "make sure *3 understand|understood|got|have|heard|right|straight|clear",
+        "what you are|were saying", "so you are saying", "you are telling me",
+        "if i *1 understand|understood|heard|follow *2 correctly|right",
+        "if i am understanding|hearing", "if i have|got *3 right|correctly",
+        "just to confirm|clarify|recap|check|summarize",
+        "let me *1 recap|summarize", "let me *1 repeat|read *2 back", "let me *1 confirm *2 understand",
+        "in other words", "to sum up", "so to summarize", "what i am hearing",
+        "correct me if i am wrong", "so basically you", "so the problem|issue is",
+        "so what happened is", "so you have been|were|had|got|received",
+        "it sounds like you are|were|have *1 saying|been|had|received|got",
+        "let me *1 check *2 understand",
+    ], excludes=["make sure *2 this|it *1 never|does", "make sure you", "do not understand",
+                 "what are you saying"],
+        examples=("Let me make sure I understood the problem correctly",
+                  "So if I follow you, the order arrived damaged",
+                  "Just so we're on the same page, you were charged twice")),
+    "open_question": cue_set("open_question", [
+        "can|could|would you *2 tell|walk|share|explain|describe|talk *3 more|what|how|when|about|details|through|happened",
+        "tell me *2 more|about|what|how|exactly", "walk me through",
+        "what *1 happened|went|seems", "what is going on", "how did *3 happen|start|go|begin",
+        "when did *3 start|begin|happen|notice", "help me understand", "what else",
+        "what did you *1 see|notice|try|get|expect|do", "what were you *1 trying|doing|expecting",
+        "how *1 can|may i *1 help", "what can i *1 do *2 help|right|better",
+        "what would *3 help|like|work|fix", "how has *3 affected", "what exactly",
+        "share *2 details|more", "can you describe", "how is *3 affecting|working",
+        "what is *1 the *1 problem|issue|happening",
+    ], excludes=["tell me your", "not *3 tell", "can not tell", "i can not explain"],
+        examples=("Could you tell me more about what happened",
+                  "Walk me through what you saw on the screen",
+                  "What happened when you tried to log in?")),
+    "ownership": cue_set("ownership", [
+        "that|this|it is|was *1 on us|me", "i will *1 take care of", "i will *1 make sure",
+        "i am going to *1 make sure", "i am going to *1 take care", "i am going to *1 sort|fix|handle",
+        "we|i *1 made *1 a|an|the *1 mistake|error", "we messed|screwed|slipped up",
+        "we got *2 wrong", "our|my *1 mistake|fault|error|bad",
+        "i *1 take *1 full|complete|personal? responsibility", "we take *1 responsibility",
+        "we dropped the ball", "we should have", "i should have", "leave it with me",
+        "i will *1 own", "let me *1 take care of", "i will *1 see *2 through",
+        "i will *1 personally *3", "we let you down", "i will *1 sort *2 out",
+        "i will *1 fix *1 this|it|that", "i will *1 handle *1 this|it|that",
+    ], excludes=["on you", "did we", "not *2 our|my *1 fault|mistake|problem|responsibility"],
+        examples=("That's our mistake and I'll put it right", "We got this wrong, and I'm owning it",
+                  "This one is on us, I'll handle it personally")),
+    "solution": cue_set("solution", [
+        "i|we *1 can|will|could|would *2 {give} *5 {remedy}",
+        "i|we *1 can|will|could|would *2 {give} *2 you|it|this|that|a|an|the",
+        "i|we am|are going to *1 {give}", "i have *1 {give}|issued|processed|sent|applied|credited|refunded|booked|scheduled|arranged|ordered|reset|fixed|waived|reversed|added|expedited|upgraded",
+        "as an alternative", "another|other option", "1 option is", "the best option",
+        "i *1 can|will expedite", "happy to *2 {give}", "let me *1 {give} *3 {remedy}",
+        "let me *1 {give} *2 you|that|this|it", "i have gone ahead", "how about i|we",
+        "would you like *2 {remedy}", "would you like me to *1 {give}",
+        "what i can do is", "here is what i *1 can|will *1 do", "we can|could *1 try",
+        "i can *1 offer", "you can have *2 {remedy}",
+    ], excludes=["can not", "will not", "nothing", "unable", "no way"],
+        examples=("I'll send a replacement out today",
+                  "I can put a credit on your account for the overcharge",
+                  "Another option would be to switch you to the monthly plan")),
+    "next_steps": cue_set("next_steps", [
+        "you will *1 receive|get|see|hear|have", "within # *1 {time}", "in *1 the next # *1 {time}",
+        "in # *1 {time}", "by *2 {when}", "i will *1 follow up", "follow *1 up",
+        "i will *1 {contact} *3 you", "we will *1 {contact} *3 you", "i will *1 let you know",
+        "we will *1 let you know", "reference|ticket|case|confirmation|tracking|claim number",
+        "i will *1 send *2 confirmation|email|text|update|link|summary|letter",
+        "next step|steps", "what happens next", "will *1 call|contact|visit|email|text you",
+        "expect *4 by|within|in|{when}", "should *1 arrive|reach|show|appear|clear", "should be there",
+        "give it # *1 {time}", "end of *1 day|week|business", "i will call you back",
+        "you should *1 see|receive|get|hear",
+    ], excludes=["did you *1 receive|get|see", "do|did you have *2 reference|ticket|case|confirmation|tracking|claim number"], negation_window=5,
+        examples=("You'll get an email confirmation in the next hour",
+                  "I'll ring you on Friday to check it's fixed",
+                  "Your case reference is 4 4 7 1")),
+    "escalation": cue_set("escalation", [
+        "connect|transfer|put|pass|refer|bring *4 {boss}", "escalate|escalated|escalating *2 this|it|your|that|to",
+        "i will|can *1 escalate", "would you like *3 speak|talk *3 {boss}",
+        "i can *1 get *3 {boss}", "have *2 manager|supervisor *2 call|contact|ring",
+        "raise|flag *2 this|it *2 with|to *2 {boss}", "speak|talk *1 to|with *2 manager|supervisor",
+        "get *2 manager|supervisor *2 on|involved", "bring in *2 manager|supervisor",
+    ], excludes=["{boss} will say", "{boss} *2 is not", "do not need *3 {boss}",
+                 "no *1 manager|supervisor", "asking for *2 manager|supervisor",
+                 "not *3 escalate|transfer|connect"],
+        examples=("Let me get my supervisor on the line for you",
+                  "I'm going to raise this with our complaints team right now")),
+    "boundary": cue_set("boundary", [
+        "keep *4 respectful|civil|professional|polite|calm",
+        "please *2 stop|not *1 swearing|swear|shouting|shout|yelling|yell|insulting|insult|cursing|curse|calling|call *1 me?",
+        "please *2 stop|not *1 use|using *2 that|this|such|language",
+        "not *3 continue|tolerate|accept", "be spoken|talked",
+        "not *1 going to *1 tolerate|accept", "if the *3 continues", "if *2 continue to|keep",
+        "have to *1 end|terminate|disconnect|close *3 call|conversation",
+        "no need for *3 language|swearing|abuse|insults|name", "i do not accept|tolerate",
+        "not *1 okay|acceptable *1 to *1 speak|talk|call|swear|shout",
+        "speak|talk to me *1 respectfully", "speak|talk to me *1 with respect", "speak|talk to me like that", "be respectful",
+        "i want to help *6 but *6 respectful|language|continue|tolerate|abuse",
+        "that language|kind of language|tone",
+    ], excludes=["continue without", "continue *2 with your|the process|the order|waiting",
+                 "do not worry", "call me back|if|when|on|at"],
+        negatable=False,
+        examples=("I want to help, but I need us to keep this respectful",
+                  "Please don't speak to me that way, I'm trying to help you")),
+    # ------------------------------------------------------------- flagged (negative) cues
+    "negative_language": cue_set("negative_language", [
+        ("i *1 can not *1 help|do|give|change|refund|fix|offer|process|make|issue|send|override|waive|promise|guarantee|approve|cancel|access|find|see|speed|get|transfer", _CAN_DO),
+        ("i *1 am *1 not able to", _CAN_DO), ("i *1 am unable to", _CAN_DO),
+        ("nothing *2 i|we *1 can do", _CAN_DO), ("not *1 possible", _CAN_DO),
+        ("is impossible", _CAN_DO),
+        ("not my|our *1 department|job|problem|area|responsibility|fault|team", _OWN),
+        ("you will|would *1 have|need to", _STEPS), ("you have to", _STEPS),
+        ("you need to *1 call|go|wait|contact|send|email|visit|fill|speak|phone|ring", _STEPS),
+        ("it|that|this is *2 policy", "Here's what our process lets me do for you: ..."),
+        ("company|our|the policy *2 says|is|does", "Here's what our process lets me do for you: ..."),
+        ("we do not *1 do|allow|offer|accept|have|give", _CAN_DO),
+        ("i am not allowed", _CAN_DO), ("no way", _CAN_DO), ("out of my hands", _OWN),
+        ("that is *1 not *1 something|what *1 we|i *1 do|offer|handle", _CAN_DO),
+        ("there is nothing", _CAN_DO), ("we can not", _CAN_DO), ("i will not be able", _CAN_DO),
+    ], excludes=["not *6 but *6 i|we can", "not *6 but *6 here is", "not *6 but *6 let us",
+                 "not *6 but *6 the best", "not *6 but *6 i will",
+                 "all you have to do", "you do not have to", "no way *2 to *1 tell"],
+        negatable=False),
+    "provocation": cue_set("provocation", [
+        ("calm down", _CALM), ("relax", _CALM), ("you are *1 wrong", "Let me check that with you; here's what I'm seeing on my side."),
+        ("that is *1 not true", "Let me check that with you; here's what I'm seeing on my side."),
+        ("as|like i *1 already|just? *1 said|told|mentioned|explained", "Let me explain it another way, because I may not have been clear."),
+        ("i already told|said|explained", "Let me explain it another way, because I may not have been clear."),
+        ("you need to *1 listen|calm|understand|relax", "I want to make sure we're on the same page, so let me walk you through it."),
+        ("listen to me", "I want to make sure we're on the same page, so let me walk you through it."),
+        ("you are not listening", "I want to make sure we're on the same page, so let me walk you through it."),
+        ("are you *1 even listening", "I want to make sure we're on the same page, so let me walk you through it."),
+        ("no need to *1 get|be *2 upset|angry|worked|emotional|excited|rude|dramatic", _CALM),
+        ("you are *1 overreacting", _CALM), ("you are being *2 unreasonable|ridiculous|rude|difficult|dramatic", _CALM),
+        ("stop *1 complaining|whining|moaning", _CALM), ("not a big deal", "I understand this matters to you; let's fix it."),
+        ("whatever", _CALM), ("if you had *1 read|listened|checked|bothered", "Let's look at what we can do from here."),
+        ("you should have *1 read|checked|called|listened|known", "Let's look at what we can do from here."),
+        ("that is your problem", _OWN), ("i do not care", _CALM), ("what do you want me to do", _CAN_DO),
+        ("with all due respect", "I hear you, and here's how I can help."),
+        ("how many times", "Let me explain it another way, because I may not have been clear."),
+        ("sorry *1 you feel|think *1 that way|so", "I can see this hasn't gone the way you expected; let's fix that."),
+        ("take a deep breath", _CALM), ("be reasonable", _CALM), ("obviously", "Let me walk you through it."),
+    ], excludes=["can|could|will *1 relax", "want to relax", "help you relax", "relax *1 the|your|our|a", "things *3 calm down",
+                 "should calm down", "to calm down the", "not that you are wrong",
+                 "whatever you *1 need|want|prefer|like|decide|choose",
+                 "whatever *1 works|is|suits|happens"],
+        negatable=True),
+    "unprofessional": cue_set("unprofessional", [
+        "{profane}", "you are *3 {insult}", "you {insult}", "idiot|idiots|moron|morons|imbecile",
+        "shut up", "stupid|dumb *1 woman|man|customer|people|person|question",
+        "piss off", "bloody", "hell",
+    ], excludes=["not *2 {insult}", "no *2 {insult}", "call|called|calling me *2", "no stupid",
+                 "hell of a", "hello", "shut up shop", "nobody is *1 {insult}"],
+        negatable=False),
+    # ------------------------------------------------------------- customer side
+    "grievance": cue_set("grievance", [
+        "ridiculous|unacceptable|outrageous|absurd|disgraceful|disgusting|appalling|shocking|insane|joke|pathetic",
+        "i *1 want|would like *2 complain|complaint", "complain|complaint|complaining",
+        "still *2 not|waiting|broken|nothing", "still no",
+        "been waiting", "never *1 arrived|came|received|worked|fixed|delivered|called|got|showed",
+        "not *1 arrived|working|work|fixed|resolved|delivered|refunded|received|happy|good enough|acceptable|okay|fair|right",
+        "did not *1 arrive|work|get|receive|come|show|turn up",
+        "is|was|are|were|arrived|came *1 broken|damaged|wrong|faulty|missing|late|defective|cracked|dead",
+        "charged *2 twice|double|wrong|too much|again", "overcharged", "double charged",
+        "fed up", "sick and tired", "sick of", "i am *2 {feel}|livid|furious|fuming|disgusted",
+        "worst|terrible|awful|horrible|poor|bad|lousy *1 service|experience|company|customer|support",
+        "nobody|no one *1 has|ever|called|helped|told|bothered|answered",
+        "#|third|fourth|fifth|2nd|3rd|4th|5th time", "# times",
+        "want|need *1 my|a *1 money|refund *1 back?", "cancel my", "you people",
+        "what|why the hell", "lost|missing *2 package|order|parcel|money|payment|delivery",
+        "keep|kept *1 getting|being *1 charged|disconnected|transferred|cut", "keeps *1 happening|dropping|crashing|breaking",
+        "mistake|error on *2 bill|invoice|account|statement", "waste of *1 time|money",
+        "this is not *1 okay|acceptable|right|fair", "hung up on me", "lied to me", "nobody cares",
+    ], excludes=["no complaints", "not complaining", "not *1 a *1 complaint", "nothing wrong"],
+        negation_window=2),
+    "threat_legal": cue_set("threat_legal", [
+        "i *2 get|call|contact|hire|phone|ring *1 my|a *1 lawyer|lawyers|attorney|attorneys|solicitor|solicitors", "sue|suing", "lawsuit", "class action", "legal action", "legal *1 team|department|advice",
+        "my|a|the *1 lawyer|lawyers|attorney|attorneys|solicitor|solicitors",
+        "see|take *1 you|this|it|your company *2 to|in court", "court",
+        "report|reporting *3 to *2 police|ombudsman|regulator|bbb|fcc|ftc|trading|better",
+        "call|calling *1 the police|cops", "ombudsman|regulator|bbb|ftc|fcc",
+    ], excludes=["court *1 date|order"], negation_window=4),
+    "threat_violence": cue_set("threat_violence", [
+        "i *3 kill|hurt|smash|punch|beat|hunt|shoot|burn|strangle|slap|stab", "i *3 find you",
+        "come down|over there *2 and", "watch your back", "you will *1 regret",
+        "you will be sorry", "kill|hurt|punch|strangle|slap you", "i know where you",
+        "wring your neck", "knock your", "break your", "you are dead", "dead man|woman",
+    ], negation_window=4),
+    "threat_review": cue_set("threat_review", [
+        "leave|write|post|give|put *4 review|reviews|rating", "1|one|zero|0 star",
+        "post|put|share|plaster|tell *4 online|social|twitter|facebook|reddit|tiktok|instagram|internet|everyone|everybody",
+        "go|going *1 to the *1 press|media|news|papers|newspaper", "trustpilot|yelp",
+    ], negation_window=4),
+    "insult": cue_set("insult", [
+        "you are *3 {insult}", "you *1 {insult}", "idiot|idiots|moron|morons|imbecile|imbeciles|clowns|crooks|scammers",
+        "bunch of *2 {insult}", "shut up", "are you *2 stupid|deaf|dumb|thick|idiot",
+        "wrong with you", "stupid|dumb|useless|incompetent *1 woman|man|girl|boy|bot|people|company|person|machine",
+        "piss off", "get lost", "go to hell",
+    ], excludes=["not *2 {insult}", "no *2 {insult}", "you {insult} *1 thing"], negation_window=3),
+    "profanity": cue_set("profanity", [
+        "fuck|fucking|fucked|fucker|fuckin|motherfucker|fck|effing|shit|shitty|bullshit|bitch|bastard|asshole|arsehole|cunt|twat|wanker|dickhead|prick|goddamn",
+    ], negatable=False),
+}
+
+__all__ = [
+    "BUILTIN_CUES",
+    "CueSet",
+    "Hit",
+    "NEGATORS",
+    "Normalized",
+    "Pattern",
+    "SLOTS",
+    "compile_pattern",
+    "cue_set",
+    "detect",
+    "semantic_hits",
+    "find_cues",
+    "normalize",
+    "normalize_words",
+    "phrase_cue_set",
+    "split_clauses",
+]

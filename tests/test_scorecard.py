@@ -1,0 +1,110 @@
+"""Scorecard checks on small synthetic calls built by factories."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from callcoach.records import Event, Turn, Word
+from callcoach.rubric import load_rubric
+from callcoach.scorecard import find_text_events, score_call
+
+
+def turn(role: str, start_s: float, text: str, *, wps: float = 2.5) -> Turn:
+    """A turn whose words are evenly timed at ``wps`` words per second."""
+    words = tuple(Word(w, start_s + i / wps, start_s + (i + 1) / wps, 0.9, role)
+                  for i, w in enumerate(text.split()))
+    return Turn(role, role, start_s, words[-1].end_s, text, words)  # type: ignore[arg-type]
+
+
+def event(type_: str, role: str, start_s: float, end_s: float, detail: str = "") -> Event:
+    return Event(type_, role, role, start_s, end_s, detail or type_)  # type: ignore[arg-type]
+
+
+def status(card, check_id: str) -> str:
+    return next(c for c in card.checks if c.id == check_id).status
+
+
+def result(card, check_id: str):
+    return next(c for c in card.checks if c.id == check_id)
+
+
+RUBRIC = load_rubric()
+
+
+def score(turns, events=(), trajectory="not_upset"):
+    turns = tuple(turns)
+    return score_call(RUBRIC, turns, tuple(events) + find_text_events(turns), trajectory,
+                      matcher=False)
+
+
+def test_apology_na_without_grievance() -> None:
+    card = score([turn("agent", 0, "Hi, my name is Sam, how can I help?"),
+                  turn("customer", 3, "I'd like to update my address please.")])
+    assert status(card, "apology") == "na"
+    assert status(card, "boundary") == "na"
+    assert status(card, "personalize") == "pass"
+
+
+def test_missing_apology_points_at_complaint() -> None:
+    card = score([turn("customer", 0, "This is ridiculous, my parcel never arrived."),
+                  turn("agent", 5, "Okay, what's the order number?")])
+    r = result(card, "apology")
+    assert r.status == "fail"
+    assert r.evidence[0].start_s == pytest.approx(0.8)  # the word "ridiculous"
+    assert "ridiculous" in r.evidence[0].text
+
+
+def test_boundary_pass_after_abuse_and_agent_not_penalised() -> None:
+    turns = [turn("customer", 0, "You're a useless idiot, I'll get my lawyer."),
+             turn("agent", 6, "I want to help you, but I need us to keep this respectful.")]
+    events = [event("raised_voice", "customer", 0, 4)]
+    card = score(turns, events, "not_calmer")
+    assert status(card, "boundary") == "pass"
+    assert status(card, "document_threats") == "pass"
+    for tone in ("calm_tone", "no_mirroring", "professional", "no_provocation"):
+        assert status(card, tone) == "pass"
+
+
+def test_provocation_gives_better_phrasing() -> None:
+    card = score([turn("customer", 0, "This is unacceptable!"),
+                  turn("agent", 3, "Sir, calm down please.")])
+    r = result(card, "no_provocation")
+    assert r.status == "fail" and r.better_phrasing
+    assert r.evidence[0].text.lower().startswith("calm")
+    assert r.evidence[0].start_s == pytest.approx(3.4)
+
+
+def test_calm_tone_fail_uses_event() -> None:
+    card = score([turn("agent", 0, "Hello")], [event("raised_voice", "agent", 10, 14)])
+    r = result(card, "calm_tone")
+    assert r.status == "fail" and r.evidence[0].start_s == 10
+
+
+def test_escalation_na_when_calm_but_credited_when_offered() -> None:
+    card = score([turn("agent", 0, "Let me connect you with my supervisor.")])
+    assert status(card, "escalation") == "pass"
+    card = score([turn("agent", 0, "Hello there.")])
+    assert status(card, "escalation") == "na"
+
+
+def test_score_is_weighted_share() -> None:
+    card = score([turn("agent", 0, "Hello there.")])
+    judged = [c for c in card.checks if c.status != "na"]
+    expected = 100 * sum(c.weight for c in judged if c.status == "pass") / sum(c.weight for c in judged)
+    assert card.score == pytest.approx(expected, abs=0.1)
+    assert 2 <= len(card.went_well) <= 3 and 1 <= len(card.work_on) <= 2
+
+
+def test_threat_event_timing() -> None:
+    t = turn("customer", 10, "Honestly I'll get my lawyer onto you")
+    events = find_text_events((t,))
+    assert len(events) == 1
+    e = events[0]
+    assert e.type == "threat" and e.role == "customer" and e.detail == "legal threat: 'I'll get my lawyer'"
+    assert e.start_s == pytest.approx(10.4) and e.end_s == pytest.approx(12.0)
+
+
+def test_negated_threat_is_not_an_event() -> None:
+    assert find_text_events((turn("customer", 0, "I'm not going to sue you, relax"),)) == ()
