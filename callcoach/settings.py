@@ -17,6 +17,18 @@ class EventThresholds:
     of about 6 dB or more in level with a rise in F0 is heard as a raised
     voice; conversational English runs at 120-170 words per minute and
     listeners hear more than about 180-200 as rushed.
+
+    Checked against callcoach.prosody (1 s mean loudness, 35th-percentile
+    baselines) on calm 50 s monologues from five TTS voices (flite slt, kal,
+    rms; espeak-ng en-us, en+f3): the calm rise above baseline peaked at
+    2.2-3.2 dB (99th percentile 1.4-2.6 dB), well under 6 dB, while the
+    1 s pitch ratio reached 1.13-1.25 (99th percentile 1.11-1.17). Pitch
+    alone is therefore never enough: 1.12 is only read together with +6 dB,
+    and 9 dB covers raised voices without a pitch rise. Real speech varies
+    more in level than TTS, so the loudness values were not lowered. The
+    relative rate rule (1.35x) also needs the rate above the calm band
+    (170 wpm, ``callcoach.events.CALM_MAX_WPM``), so a slow speaker's normal
+    pace is not "rapid".
     """
 
     raised_loudness_db: float = 6.0
