@@ -1,0 +1,267 @@
+"""Scores calls that come with ground truth and measures how right callcoach is.
+
+A call with ground truth is an audio file beside ``<id>.truth.json`` (the
+format written by ``scripts/make_calls.py``: turns with roles and times,
+events, expected check statuses and customer trajectory). For each call the
+evaluation reports word error rate per role, diarization error rate (no
+collar and 0.25 s collar), role accuracy, event precision/recall/F1 by type
+and role, check agreement and trajectory, plus real-time factor; and the
+same tables in Markdown.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from .audio import is_audio_path
+from .metrics import PRF, WordErrors, check_agreement, diarization_error_rate, match_events, word_errors
+from .pipeline import Models, analyse_call
+from .records import CallResult
+from .settings import Settings
+
+EVENT_TYPES = ("raised_voice", "rapid_speech", "interruption", "threat")
+ROLES = ("agent", "customer")
+
+
+@dataclass(frozen=True)
+class CallScore:
+    call_id: str
+    condition: str
+    duration_s: float
+    seconds: float
+    wer: dict[str, WordErrors]
+    der: float
+    der_collar: float
+    roles_right: bool
+    events: dict[tuple[str, str], PRF]
+    checks_agree: int
+    checks_total: int
+    checks_wrong: tuple[str, ...]
+    trajectory_expected: str
+    trajectory_found: str
+    check_ids: tuple[str, ...] = ()
+    missed_events: tuple[str, ...] = ()
+    extra_events: tuple[str, ...] = ()
+
+    @property
+    def rtf(self) -> float:
+        return self.seconds / max(self.duration_s, 1e-9)
+
+
+@dataclass
+class Evaluation:
+    calls: list[CallScore] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    peak_rss_mb: float = 0.0
+
+
+def find_truth_calls(paths: Iterable[Path]) -> list[tuple[Path, dict]]:
+    """(audio path, truth) for every audio file that has ``<stem>.truth.json`` beside it."""
+    out = []
+    for root in paths:
+        files = sorted(root.rglob("*")) if root.is_dir() else [root]
+        for path in files:
+            if not (path.is_file() and is_audio_path(path)):
+                continue
+            truth_path = path.with_name(path.stem + ".truth.json")
+            if truth_path.is_file():
+                out.append((path, json.loads(truth_path.read_text(encoding="utf-8"))))
+    return out
+
+
+def score_against_truth(result: CallResult, truth: dict, seconds: float) -> CallScore:
+    roles_by_speaker = {s.id: s.role for s in result.speakers}
+    # words per role
+    wer = {}
+    for role in ROLES:
+        ref = " ".join(t["text"] for t in truth["turns"] if t["role"] == role)
+        hyp = " ".join(t.text for t in result.turns if t.role == role)
+        wer[role] = word_errors(ref, hyp)
+    ref_segments = [(t["role"], t["start_s"], t["end_s"]) for t in truth["turns"]]
+    hyp_segments = [(t.speaker, t.start_s, t.end_s) for t in result.turns]
+    der = diarization_error_rate(ref_segments, hyp_segments)
+    der_collar = diarization_error_rate(ref_segments, hyp_segments, collar_s=0.25)
+    # roles: the speaker holding most of each true role's speech must carry that role
+    roles_right = True
+    for role in ROLES:
+        spans = [(t["start_s"], t["end_s"]) for t in truth["turns"] if t["role"] == role]
+        if not spans:
+            continue
+        cover: dict[str, float] = {}
+        for t in result.turns:
+            for a, b in spans:
+                cover[t.speaker] = cover.get(t.speaker, 0.0) + max(0.0, min(b, t.end_s) - max(a, t.start_s))
+        if not cover or roles_by_speaker.get(max(cover, key=cover.get)) != role:
+            roles_right = False
+    events = {}
+    missed, extra = [], []
+    for kind in EVENT_TYPES:
+        for role in ROLES:
+            want = [(e["start_s"], e["end_s"]) for e in truth["events"] if e["type"] == kind and e["role"] == role]
+            got = [(e.start_s, e.end_s) for e in result.events if e.type == kind and e.role == role]
+            prf = match_events(want, got)
+            events[(kind, role)] = prf
+            if prf.false_negatives:
+                missed.append(f"{kind}/{role} x{prf.false_negatives}")
+            if prf.false_positives:
+                extra.append(f"{kind}/{role} x{prf.false_positives}")
+    expected = truth.get("expected", {})
+    found = {c.id: c.status for c in result.scorecard.checks}
+    agree, total, wrong = check_agreement(expected.get("checks", {}), found)
+    return CallScore(
+        call_id=result.call_id,
+        condition=truth.get("condition", "clean"),
+        duration_s=result.call.duration_s,
+        seconds=seconds,
+        wer=wer,
+        der=der,
+        der_collar=der_collar,
+        roles_right=roles_right,
+        events=events,
+        checks_agree=agree,
+        checks_total=total,
+        checks_wrong=tuple(f"{cid}:{expected['checks'][cid]}->{found.get(cid)}" for cid in wrong),
+        trajectory_expected=expected.get("customer_trajectory", ""),
+        trajectory_found=result.customer_trajectory,
+        check_ids=tuple(expected.get("checks", {})),
+        missed_events=tuple(missed),
+        extra_events=tuple(extra),
+    )
+
+
+def evaluate(
+    paths: Sequence[Path],
+    settings: Settings | None = None,
+    *,
+    on_call: Callable[[CallScore], None] | None = None,
+) -> Evaluation:
+    """Score every call with ground truth under ``paths``; a failing call is recorded, not fatal."""
+    settings = settings or Settings()
+    models = Models(settings)
+    evaluation = Evaluation()
+    for path, truth in find_truth_calls(paths):
+        t0 = time.perf_counter()
+        try:
+            result = analyse_call(path, settings, models=models, call_id=truth.get("id", path.stem), source_name=path.name)
+        except Exception as exc:  # an evaluation reports failures as rows
+            evaluation.failures.append((str(path), f"{type(exc).__name__}: {exc}"))
+            continue
+        score = score_against_truth(result, truth, time.perf_counter() - t0)
+        evaluation.calls.append(score)
+        if on_call:
+            on_call(score)
+    evaluation.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return evaluation
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join(_fmt(v) for v in row) + " |")
+    return "\n".join(lines)
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def markdown_report(evaluation: Evaluation) -> str:
+    """Per-call and per-condition tables, then events by type and role."""
+    calls = evaluation.calls
+    parts = []
+    parts.append("### Per call\n")
+    parts.append(
+        _table(
+            ["call", "condition", "WER agent", "WER customer", "DER", "DER (0.25 s collar)", "roles", "checks", "trajectory", "RTF", "wrong checks", "missed events", "extra events"],
+            (
+                [
+                    c.call_id,
+                    c.condition,
+                    c.wer["agent"].wer,
+                    c.wer["customer"].wer,
+                    c.der,
+                    c.der_collar,
+                    "right" if c.roles_right else "WRONG",
+                    f"{c.checks_agree}/{c.checks_total}",
+                    f"{c.trajectory_found}" + ("" if c.trajectory_found == c.trajectory_expected else f" (want {c.trajectory_expected})"),
+                    c.rtf,
+                    ", ".join(c.checks_wrong) or "-",
+                    ", ".join(c.missed_events) or "-",
+                    ", ".join(c.extra_events) or "-",
+                ]
+                for c in calls
+            ),
+        )
+    )
+    parts.append("\n\n### Per condition\n")
+    conditions = sorted({c.condition for c in calls})
+    rows = []
+    for cond in conditions:
+        group = [c for c in calls if c.condition == cond]
+        wer = sum((c.wer["agent"] + c.wer["customer"] for c in group), WordErrors(0, 0, 0, 0))
+        agree = sum(c.checks_agree for c in group)
+        total = sum(c.checks_total for c in group)
+        events = sum((prf for c in group for prf in c.events.values()), PRF(0, 0, 0))
+        rows.append(
+            [
+                cond,
+                len(group),
+                wer.wer,
+                sum(c.der for c in group) / len(group),
+                sum(c.der_collar for c in group) / len(group),
+                sum(c.roles_right for c in group) / len(group),
+                agree / max(total, 1),
+                events.f1,
+                sum(c.trajectory_found == c.trajectory_expected for c in group) / len(group),
+                sum(c.seconds for c in group) / max(sum(c.duration_s for c in group), 1e-9),
+            ]
+        )
+    parts.append(
+        _table(["condition", "calls", "WER", "DER", "DER collar", "role accuracy", "check agreement", "event F1", "trajectory accuracy", "RTF"], rows)
+    )
+    parts.append("\n\n### Events by type and role (all conditions)\n")
+    rows = []
+    for kind in EVENT_TYPES:
+        for role in ROLES:
+            prf = sum((c.events[(kind, role)] for c in calls), PRF(0, 0, 0))
+            if prf.true_positives + prf.false_positives + prf.false_negatives == 0:
+                continue
+            rows.append([kind, role, prf.true_positives, prf.false_positives, prf.false_negatives, prf.precision, prf.recall, prf.f1])
+    parts.append(_table(["event", "role", "TP", "FP", "FN", "precision", "recall", "F1"], rows))
+    parts.append("\n\n### Check agreement by check\n")
+    by_check: dict[str, list[int]] = {}
+    for c in calls:
+        wrong_ids = {w.split(":")[0] for w in c.checks_wrong}
+        for cid in c.check_ids:
+            stats = by_check.setdefault(cid, [0, 0])
+            stats[1] += 1
+            stats[0] += cid not in wrong_ids
+    parts.append(_table(["check", "agree", "calls", "agreement"], ([k, a, n, a / n] for k, (a, n) in sorted(by_check.items()))))
+    if evaluation.failures:
+        parts.append("\n\n### Failed calls\n")
+        parts.append(_table(["file", "error"], evaluation.failures))
+    parts.append(f"\n\nPeak memory (RSS) of the evaluation process: {evaluation.peak_rss_mb:.0f} MB\n")
+    return "\n".join(parts)
+
+
+def summary(evaluation: Evaluation) -> dict[str, float]:
+    """Headline figures (used by the CI regression thresholds)."""
+    calls = evaluation.calls
+    agree = sum(c.checks_agree for c in calls)
+    total = sum(c.checks_total for c in calls)
+    events = sum((prf for c in calls for prf in c.events.values()), PRF(0, 0, 0))
+    return {
+        "calls": float(len(calls)),
+        "check_agreement": agree / max(total, 1),
+        "event_f1": events.f1,
+        "role_accuracy": sum(c.roles_right for c in calls) / max(len(calls), 1),
+        "trajectory_accuracy": sum(c.trajectory_found == c.trajectory_expected for c in calls) / max(len(calls), 1),
+        "wer": sum((c.wer["agent"] + c.wer["customer"] for c in calls), WordErrors(0, 0, 0, 0)).wer,
+    }
