@@ -198,6 +198,8 @@ class EmbeddedDiarizer:
         except Exception as exc:
             raise ModelError(f"{path}: the diarization model could not be loaded ({exc})") from exc
         self._input = self._session.get_inputs()[0].name
+        # librosa compiles its kernels on first use (seconds): pay that here, once per run
+        self._voice_prints(np.zeros(16_000, dtype=np.float32), np.array([0]), np.zeros((1, 10, 3), dtype=bool))
         self.min_speakers = min_speakers
         self.max_speakers = max_speakers
         self.step = int(step_s * 16_000)

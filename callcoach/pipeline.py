@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__
-from .attribute import assign_words, build_turns, keep_speech_words, speech_mask, with_roles
+from .attribute import assign_words, build_turns, keep_speech_words, with_roles
 from .audio import load_audio
 from .diarize import ChannelDiarizer, Diarizer, EmbeddedDiarizer, PyannoteDiarizer, choose_backend
 from .errors import CallcoachError, StageError
@@ -150,20 +150,21 @@ class _stage:
 
 
 def _transcribe(audio: Audio, diarization: Diarization, transcriber: Transcriber, progress: Callable[[float], None]) -> tuple[Word, ...]:
+    """Only diarized speech is decoded: the diarizer is the voice activity detector."""
     if diarization.channel_of:
         words: list[Word] = []
         speakers = list(diarization.channel_of.items())
         for i, (speaker, channel) in enumerate(speakers):
-            signal = audio.channel(channel)
-            masked = signal * speech_mask(len(signal), audio.sample_rate_hz, diarization.segments, speaker)
-            if not masked.any():
+            regions = [(s.start_s, s.end_s) for s in diarization.segments if s.speaker == speaker]
+            if not regions:
                 continue
-            part = transcriber.transcribe(masked, progress=lambda f, i=i: progress((i + f) / len(speakers)))
+            part = transcriber.transcribe(
+                audio.channel(channel), regions=regions, progress=lambda f, i=i: progress((i + f) / len(speakers))
+            )
             words += keep_speech_words(part.words, diarization.segments, speaker)
         return tuple(sorted(words, key=lambda w: w.start_s))
-    mono = audio.mono()
-    speech = mono * speech_mask(len(mono), audio.sample_rate_hz, diarization.segments, None, pad_s=0.3)
-    transcript: Transcript = transcriber.transcribe(speech, progress=progress)
+    regions = [(s.start_s, s.end_s) for s in diarization.segments]
+    transcript: Transcript = transcriber.transcribe(audio.mono(), regions=regions, progress=progress)
     return assign_words(transcript.words, diarization)
 
 

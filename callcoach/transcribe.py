@@ -16,12 +16,13 @@ reported per block.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -40,7 +41,9 @@ class Transcriber(Protocol):
 
     name: str
 
-    def transcribe(self, samples: np.ndarray, *, progress: ProgressFn | None = None) -> Transcript: ...
+    def transcribe(
+        self, samples: np.ndarray, *, regions: Sequence[tuple[float, float]] | None = None, progress: ProgressFn | None = None
+    ) -> Transcript: ...
 
 
 @dataclass(frozen=True)
@@ -166,19 +169,38 @@ class WhisperTranscriber:
         except Exception as exc:  # ctranslate2 raises RuntimeError/ValueError for bad folders
             raise ModelError(f"{self.path}: the speech model could not be loaded ({exc})") from exc
 
-    def transcribe(self, samples: np.ndarray, *, progress: ProgressFn | None = None) -> Transcript:
-        """Transcribe a 16 kHz mono float32 signal; times are seconds from its start."""
+    def transcribe(
+        self,
+        samples: np.ndarray,
+        *,
+        regions: Sequence[tuple[float, float]] | None = None,
+        progress: ProgressFn | None = None,
+    ) -> Transcript:
+        """Transcribe a 16 kHz mono float32 signal; times are seconds from its start.
+
+        With ``regions`` (speech found by the diarizer, in seconds), only those
+        stretches are decoded: they are joined with short pauses into one
+        compact signal and the word times are mapped back.
+        """
+        if regions is not None:
+            compact, chunks = compact_speech(samples, regions)
+            words = self._transcribe_signal(compact, progress)
+            words = [w for w in (map_word(w, chunks) for w in words) if w is not None]
+        else:
+            words = self._transcribe_signal(samples, progress)
+        return Transcript(words=tighten_word_times(words, samples), language=self.language or "en", model=self.name)
+
+    def _transcribe_signal(self, samples: np.ndarray, progress: ProgressFn | None) -> list[Word]:
         words: list[Word] = []
-        language = self.language or "en"
         total = max(len(samples), 1)
         for start, end in block_bounds(samples):
             block = samples[start:end]
             if np.max(np.abs(block), initial=0.0) > 1e-4:  # silenced blocks hold no words
-                block_words, language = self._transcribe_block(block, start / SAMPLE_RATE_HZ)
+                block_words, _ = self._transcribe_block(block, start / SAMPLE_RATE_HZ)
                 words.extend(block_words)
             if progress is not None:
                 progress(end / total)
-        return Transcript(words=tighten_word_times(words, samples), language=language, model=self.name)
+        return words
 
     def _transcribe_block(self, block: np.ndarray, offset_s: float) -> tuple[list[Word], str]:
         opts = self.options
@@ -210,6 +232,59 @@ class WhisperTranscriber:
                     )
                 )
         return words, info.language
+
+
+# (compact start, original start, length) of each joined stretch, in samples
+Chunk = tuple[int, int, int]
+JOIN_GAP_S = 0.3
+MERGE_GAP_S = 0.6
+REGION_PAD_S = 0.2
+
+
+def compact_speech(samples: np.ndarray, regions: Sequence[tuple[float, float]]) -> tuple[np.ndarray, list[Chunk]]:
+    """Join the speech regions (padded, close ones merged) with short silences between them."""
+    rate = SAMPLE_RATE_HZ
+    spans: list[list[float]] = []
+    for a, b in sorted(regions):
+        a, b = max(0.0, a - REGION_PAD_S), b + REGION_PAD_S
+        if spans and a - spans[-1][1] < MERGE_GAP_S:
+            spans[-1][1] = max(spans[-1][1], b)
+        else:
+            spans.append([a, b])
+    gap = int(JOIN_GAP_S * rate)
+    pieces: list[np.ndarray] = []
+    chunks: list[Chunk] = []
+    cursor = 0
+    for a, b in spans:
+        lo, hi = int(a * rate), min(len(samples), int(b * rate))
+        if hi <= lo:
+            continue
+        pieces.append(samples[lo:hi])
+        chunks.append((cursor, lo, hi - lo))
+        cursor += hi - lo
+        pieces.append(np.zeros(gap, dtype=np.float32))
+        cursor += gap
+    compact = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+    return compact.astype(np.float32, copy=False), chunks
+
+
+def map_word(word: Word, chunks: Sequence[Chunk]) -> Word | None:
+    """A word timed on the compact signal, timed on the original (None if it fell in a joining pause)."""
+    rate = SAMPLE_RATE_HZ
+    mid = (word.start_s + word.end_s) / 2 * rate
+    starts = [c[0] for c in chunks]
+    i = max(0, bisect.bisect_right(starts, mid) - 1)
+    if not chunks:
+        return None
+    c_start, o_start, length = chunks[i]
+    if mid > c_start + length + JOIN_GAP_S * rate * 0.5:
+        return None
+
+    def to_original(t: float) -> float:
+        offset = min(max(t * rate - c_start, 0), length)
+        return round((o_start + offset) / rate, 3)
+
+    return Word(word.text, to_original(word.start_s), to_original(word.end_s), word.probability, word.speaker)
 
 
 def tighten_word_times(words: list[Word], samples: np.ndarray, frame_s: float = 0.01) -> tuple[Word, ...]:

