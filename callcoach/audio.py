@@ -91,27 +91,49 @@ def _decode(path: Path) -> tuple[np.ndarray, int, int, float | None]:
             )
         layout = "stereo" if channels == 2 else "mono"
         resampler = av.AudioResampler(format="fltp", layout=layout, rate=ANALYSIS_RATE_HZ)
-        blocks: list[np.ndarray] = []
+        buffer = _Buffer(2 if channels == 2 else 1, promised_s)
         decode_error: str | None = None
         try:
             for frame in container.decode(stream):
                 frame.pts = None
                 for out in resampler.resample(frame):
-                    blocks.append(out.to_ndarray().astype(np.float32, copy=False))
+                    buffer.add(out.to_ndarray())
         except (av.error.FFmpegError, ValueError) as exc:
             decode_error = _short(exc)
         try:
             for out in resampler.resample(None):
-                blocks.append(out.to_ndarray().astype(np.float32, copy=False))
+                buffer.add(out.to_ndarray())
         except (av.error.FFmpegError, ValueError):
             pass
-    if not blocks:
+    if buffer.filled == 0:
         detail = f" ({decode_error})" if decode_error else ""
         raise AudioError(source, f"no audio could be decoded: the file is corrupt or truncated{detail}")
-    samples = np.concatenate(blocks, axis=1)
-    del blocks
-    n_channels = samples.shape[0]
-    return np.ascontiguousarray(samples, dtype=np.float32), native_rate, max(channels, n_channels), promised_s
+    samples = buffer.result()
+    return samples, native_rate, max(channels, samples.shape[0]), promised_s
+
+
+class _Buffer:
+    """Decoded blocks written into one array sized from the header's duration,
+    so a long call is not held twice (blocks + their concatenation)."""
+
+    def __init__(self, channels: int, promised_s: float | None) -> None:
+        size = int((promised_s or 60.0) * ANALYSIS_RATE_HZ * 1.02) + ANALYSIS_RATE_HZ
+        self.data = np.zeros((channels, size), dtype=np.float32)
+        self.filled = 0
+
+    def add(self, block: np.ndarray) -> None:
+        n = block.shape[1]
+        if self.filled + n > self.data.shape[1]:
+            grown = np.zeros((self.data.shape[0], max(2 * self.data.shape[1], self.filled + n)), dtype=np.float32)
+            grown[:, : self.filled] = self.data[:, : self.filled]
+            self.data = grown
+        self.data[:, self.filled : self.filled + n] = block[: self.data.shape[0]]
+        self.filled += n
+
+    def result(self) -> np.ndarray:
+        if self.filled < 0.9 * self.data.shape[1]:
+            return np.ascontiguousarray(self.data[:, : self.filled])
+        return self.data[:, : self.filled]  # rows stay contiguous; no second copy of a long call
 
 
 def _wav_header_duration(path: Path) -> float | None:

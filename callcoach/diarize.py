@@ -47,10 +47,17 @@ def speaker_name(index: int) -> str:
 # --------------------------------------------------------------------------- helpers
 
 
+BLOCK_FRAMES = 3000  # 60 s of 20 ms frames: long calls are processed block by block
+
+
 def _frame_db(x: np.ndarray, frame: int) -> np.ndarray:
     n = len(x) // frame
-    power = np.square(x[: n * frame].reshape(n, frame), dtype=np.float64).mean(axis=1)
-    return 10 * np.log10(power + 1e-12)
+    out = np.empty(n)
+    for a in range(0, n, BLOCK_FRAMES):
+        b = min(n, a + BLOCK_FRAMES)
+        power = np.square(x[a * frame : b * frame].reshape(b - a, frame), dtype=np.float64).mean(axis=1)
+        out[a:b] = 10 * np.log10(power + 1e-12)
+    return out
 
 
 def mask_to_segments(mask: np.ndarray, step_s: float, speaker: str, *, min_on_s: float, min_off_s: float, pad_s: float = 0.0) -> list[SpeechSegment]:
@@ -136,20 +143,17 @@ def _frame_correlation(a: np.ndarray, b: np.ndarray, frame: int, max_lag: int = 
     """Per frame, the largest normalised cross-correlation over small lags (echo paths delay bleed)."""
     n = min(len(a), len(b)) // frame
     best = np.zeros(n)
-    a_frames = a[max_lag : max_lag + (n - 1) * frame].astype(np.float64)
-    usable = len(a_frames) // frame
-    if usable == 0:
-        return best
-    a_frames = a_frames[: usable * frame].reshape(usable, frame)
-    a_norm = np.sqrt(np.square(a_frames).sum(axis=1)) + 1e-9
-    for lag in range(-max_lag, max_lag + 1, 4):
-        seg = b[max_lag + lag : max_lag + lag + usable * frame].astype(np.float64)
-        if len(seg) < usable * frame:
-            continue
-        b_frames = seg.reshape(usable, frame)
-        num = np.abs((a_frames * b_frames).sum(axis=1))
-        den = a_norm * (np.sqrt(np.square(b_frames).sum(axis=1)) + 1e-9)
-        best[:usable] = np.maximum(best[:usable], num / den)
+    usable = max(0, (min(len(a), len(b)) - 2 * max_lag) // frame)
+    for first in range(0, usable, BLOCK_FRAMES):
+        last = min(usable, first + BLOCK_FRAMES)
+        lo = max_lag + first * frame
+        a_frames = a[lo : lo + (last - first) * frame].astype(np.float64).reshape(last - first, frame)
+        a_norm = np.sqrt(np.square(a_frames).sum(axis=1)) + 1e-9
+        for lag in range(-max_lag, max_lag + 1, 4):
+            b_frames = b[lo + lag : lo + lag + (last - first) * frame].astype(np.float64).reshape(last - first, frame)
+            num = np.abs((a_frames * b_frames).sum(axis=1))
+            den = a_norm * (np.sqrt(np.square(b_frames).sum(axis=1)) + 1e-9)
+            np.maximum(best[first:last], num / den, out=best[first:last])
     return best
 
 
@@ -269,12 +273,9 @@ class EmbeddedDiarizer:
 
     # -- voice prints
     def _voice_prints(self, x: np.ndarray, starts: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
-        import librosa
-
         hop = 160
-        mfcc = librosa.feature.mfcc(y=x, sr=16_000, n_mfcc=24, n_fft=512, hop_length=hop, n_mels=40, fmax=4000)[1:]
+        mfcc, energy = _mfcc_and_energy(x, hop)
         mfcc -= mfcc.mean(axis=1, keepdims=True)
-        energy = librosa.feature.rms(y=x, frame_length=512, hop_length=hop)[0]
         loud = energy > np.percentile(energy, 30)
         prints, owners = [], []
         n_frames = active.shape[1]
@@ -331,6 +332,27 @@ class EmbeddedDiarizer:
             first.setdefault(int(labels[i]), w)
         order = {old: new for new, old in enumerate(sorted(first, key=first.get))}
         return np.array([order[int(label)] for label in labels])
+
+
+def _mfcc_and_energy(x: np.ndarray, hop: int, block_s: float = 60.0) -> tuple[np.ndarray, np.ndarray]:
+    """MFCC 1-23 and RMS per ``hop`` samples, computed block by block so a long
+    call never holds its whole spectrogram (an hour would need ~0.7 GB at once)."""
+    import librosa
+
+    block = int(block_s * 16_000) // hop * hop
+    feats, energy = [], []
+    for start in range(0, max(len(x), 1), block):
+        part = x[start : start + block]
+        if len(part) < hop:
+            break
+        n = len(part) // hop
+        m = librosa.feature.mfcc(y=part, sr=16_000, n_mfcc=24, n_fft=512, hop_length=hop, n_mels=40, fmax=4000)[1:, :n]
+        frames = part[: n * hop].reshape(n, hop)
+        feats.append(m.astype(np.float32))
+        energy.append(np.sqrt(np.mean(np.square(frames), axis=1)))
+    if not feats:
+        return np.zeros((23, 0), np.float32), np.zeros(0, np.float32)
+    return np.concatenate(feats, axis=1), np.concatenate(energy)
 
 
 def _silhouette(dist: np.ndarray, labels: np.ndarray) -> float:
