@@ -55,6 +55,14 @@ TRAJECTORY_LABELS: dict[str, dict[str, str]] = {
 }
 
 CATEGORY_ORDER = ("Tone and composure", "Empathy and listening", "Language", "Resolution", "Boundaries")
+# rubric category ids -> the headings agents read
+CATEGORY_TITLES = {
+    "tone": "Tone and composure",
+    "empathy": "Empathy and listening",
+    "language": "Language",
+    "resolution": "Resolution",
+    "boundaries": "Boundaries",
+}
 
 ROLE_LABELS = {"agent": "Agent", "customer": "Customer", "unknown": "Speaker"}
 ROLE_COLOURS = {"agent": "#1d5fd6", "customer": "#c2410c", "unknown": "#5b6472"}
@@ -386,7 +394,8 @@ def _scorecard(result: Mapping[str, Any]) -> dict[str, Any]:
             "more_evidence": max(0, len(evidence) - MAX_EVIDENCE_LINKS),
             "said": evidence[0]["text"] if phrasing and evidence else "",
         }
-        groups.setdefault(str(c.get("category") or "Other checks"), []).append(item)
+        category = str(c.get("category") or "Other checks")
+        groups.setdefault(CATEGORY_TITLES.get(category, category), []).append(item)
     order = {name: i for i, name in enumerate(CATEGORY_ORDER)}
     status_order = {"fail": 0, "pass": 1, "na": 2}
     cats = []
