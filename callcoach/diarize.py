@@ -185,9 +185,21 @@ def segmentation_model_path() -> Path:
 
 
 class EmbeddedDiarizer:
-    """segmentation-3.0 (ONNX) + constrained clustering of voice prints. Loaded once per run."""
+    """segmentation-3.0 (ONNX) + constrained clustering of short voice prints. Loaded once per run.
+
+    The segmentation model finds who is active in each 10 s window (up to
+    three local speakers, overlaps included) but does not know which local
+    speaker of one window is which of the next, and on similar voices it can
+    merge two people into one local speaker. So each local speaker's activity
+    is cut into pieces of at most ``PIECE_S``; every piece gets a voice print
+    (MFCC means and spreads plus median pitch, from frames where it speaks
+    alone), and the pieces are clustered with the constraint that two pieces
+    heard at the same moment in one window are different people.
+    """
 
     name = "embedded"
+    PIECE_S = 3.0
+    MIN_PRINT_S = 0.4
 
     def __init__(self, *, min_speakers: int = 1, max_speakers: int = 4, step_s: float = 2.5, threads: int = 0) -> None:
         import onnxruntime as ort
@@ -203,12 +215,11 @@ class EmbeddedDiarizer:
             raise ModelError(f"{path}: the diarization model could not be loaded ({exc})") from exc
         self._input = self._session.get_inputs()[0].name
         # librosa compiles its kernels on first use (seconds): pay that here, once per run
-        self._voice_prints(np.zeros(16_000, dtype=np.float32), np.array([0]), np.zeros((1, 10, 3), dtype=bool))
+        _frame_features(np.zeros(16_000, dtype=np.float32))
         self.min_speakers = min_speakers
         self.max_speakers = max_speakers
         self.step = int(step_s * 16_000)
 
-    # -- model
     def _local_activity(self, x: np.ndarray, progress: ProgressFn | None) -> tuple[np.ndarray, np.ndarray]:
         """Per window, (frames, 3) speaker probabilities; returns (starts in samples, probs)."""
         n = len(x)
@@ -233,126 +244,209 @@ class EmbeddedDiarizer:
     def diarize(self, audio: Audio, *, progress: ProgressFn | None = None) -> Diarization:
         x = audio.mono()
         starts, probs = self._local_activity(x, progress)
-        n_frames = probs.shape[1]
-        frame_s = SEG_FRAME_STEP / 16_000
         active = probs > 0.5
-        prints, owners = self._voice_prints(x, starts, active)
-        labels = self._cluster(prints, owners)
+        pieces = _pieces(active, int(self.PIECE_S * 16_000 / SEG_FRAME_STEP))
+        mfcc, energy, f0 = _frame_features(x)
+        prints, printed = _voice_prints(pieces, starts, active, mfcc, energy, f0, self.MIN_PRINT_S)
+        labels = self._cluster(prints, [pieces[i] for i in printed])
+        piece_label = _spread_labels(pieces, printed, labels)
         n_speakers = int(labels.max()) + 1 if len(labels) else 0
-        # aggregate local probabilities onto a global frame grid
+        n_frames = probs.shape[1]
         total_frames = int(np.ceil(len(x) / SEG_FRAME_STEP)) + 1
         score = np.zeros((max(n_speakers, 1), total_frames), dtype=np.float32)
         count = np.zeros(total_frames, dtype=np.float32)
-        label_of = {owner: int(label) for owner, label in zip(owners, labels)}
+        tracks = _track_labels(pieces, piece_label, probs.shape[0], n_frames)
         for w, start in enumerate(starts):
             first = int(start // SEG_FRAME_STEP)
             last = min(first + n_frames, total_frames)
             count[first:last] += 1
             local = np.zeros((score.shape[0], last - first), dtype=np.float32)
             for k in range(3):
-                spk = label_of.get((w, k))
-                if spk is not None:
-                    np.maximum(local[spk], probs[w, : last - first, k], out=local[spk])
+                labels_wk = tracks.get((w, k))
+                if labels_wk is None:
+                    continue
+                for spk in np.unique(labels_wk):
+                    sel = labels_wk[: last - first] == spk
+                    np.maximum(local[spk], np.where(sel, probs[w, : last - first, k], 0.0), out=local[spk])
             score[:, first:last] += local
         score /= np.maximum(count, 1)
+        frame_s = SEG_FRAME_STEP / 16_000
+        offset_s = SEG_FRAME_OFFSET / 16_000
         segments: list[SpeechSegment] = []
         for spk in range(n_speakers):
-            segments += mask_to_segments(
-                score[spk] > 0.45, frame_s, speaker_name(spk), min_on_s=0.25, min_off_s=0.3
-            )
-        offset_s = SEG_FRAME_OFFSET / 16_000
-        segments = [
-            SpeechSegment(s.speaker, round(min(s.start_s + offset_s, audio.duration_s), 3), round(min(s.end_s + offset_s, audio.duration_s), 3))
-            for s in segments
-        ]
-        segments.sort(key=lambda s: (s.start_s, s.speaker))
+            for seg in mask_to_segments(score[spk] > 0.45, frame_s, speaker_name(spk), min_on_s=0.25, min_off_s=0.3):
+                segments.append(
+                    SpeechSegment(
+                        seg.speaker,
+                        round(min(seg.start_s + offset_s, audio.duration_s), 3),
+                        round(min(seg.end_s + offset_s, audio.duration_s), 3),
+                    )
+                )
+        segments = _renumber_by_first_speech(segments)
         if progress:
             progress(1.0)
         used = sorted({s.speaker for s in segments}, key=lambda name: int(name[1:]))
         return Diarization(segments=tuple(segments), speakers=tuple(used), method=self.name)
 
-    # -- voice prints
-    def _voice_prints(self, x: np.ndarray, starts: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
-        hop = 160
-        mfcc, energy = _mfcc_and_energy(x, hop)
-        mfcc -= mfcc.mean(axis=1, keepdims=True)
-        loud = energy > np.percentile(energy, 30)
-        prints, owners = [], []
-        n_frames = active.shape[1]
-        for w, start in enumerate(starts):
-            only = active[w] & (active[w].sum(axis=1, keepdims=True) == 1)
-            for k in range(3):
-                frames = np.flatnonzero(only[:, k])
-                if len(frames) * SEG_FRAME_STEP / 16_000 < 0.5:
-                    continue
-                t = (start + frames * SEG_FRAME_STEP + SEG_FRAME_OFFSET) // hop
-                t = t[(t < mfcc.shape[1])]
-                t = t[loud[t]]
-                if len(t) < 30:
-                    continue
-                feats = mfcc[:, t]
-                prints.append(np.concatenate([feats.mean(axis=1), feats.std(axis=1)]))
-                owners.append((w, k))
-        del n_frames
-        return (np.array(prints) if prints else np.zeros((0, 46))), owners
-
-    def _cluster(self, prints: np.ndarray, owners: list[tuple[int, int]]) -> np.ndarray:
+    def _cluster(self, prints: np.ndarray, pieces: list[tuple[int, int, int, int]]) -> np.ndarray:
         n = len(prints)
-        if n == 0:
-            return np.zeros(0, dtype=int)
-        if n == 1:
-            return np.zeros(1, dtype=int)
+        if n < 2:
+            return np.zeros(n, dtype=int)
         from scipy.cluster.hierarchy import fcluster, linkage
         from scipy.spatial.distance import pdist, squareform
 
         z = (prints - prints.mean(axis=0)) / (prints.std(axis=0) + 1e-6)
         dist = squareform(pdist(z, metric="cosine"))
-        windows = np.array([w for w, _ in owners])
-        same_window = windows[:, None] == windows[None, :]
-        np.fill_diagonal(same_window, False)
+        windows = np.array([p[0] for p in pieces])
+        tracks = np.array([p[1] for p in pieces])
+        a = np.array([p[2] for p in pieces])
+        b = np.array([p[3] for p in pieces])
+        # two pieces of one window, different local speakers, heard at the same time: different people
+        cannot = (
+            (windows[:, None] == windows[None, :])
+            & (tracks[:, None] != tracks[None, :])
+            & (a[:, None] < b[None, :])
+            & (a[None, :] < b[:, None])
+        )
         constrained = dist.copy()
-        constrained[same_window] = 4.0
+        constrained[cannot] = 4.0
+        np.fill_diagonal(constrained, 0.0)
         tree = linkage(squareform(constrained, checks=False), method="average")
-        multi_speaker_windows = len(set(windows[np.flatnonzero(same_window.any(axis=1))]))
-        lo = max(self.min_speakers, 2 if multi_speaker_windows else 1)
-        hi = max(lo, self.max_speakers)
+        lo = max(self.min_speakers, 2 if cannot.any() else 1)
+        hi = max(lo, min(self.max_speakers, n))
         best_k, best_score = lo, -np.inf
-        for k in range(lo, min(hi, n) + 1):
+        for k in range(max(lo, 2), hi + 1):
             labels = fcluster(tree, k, criterion="maxclust") - 1
-            score = _silhouette(dist, labels)
-            # prefer the usual two-party call unless more speakers separate clearly better
-            if k > 2:
-                score -= 0.05 * (k - 2)
+            score = _silhouette(dist, labels) - (0.08 * (k - 2) if k > 2 else 0.0)
             if score > best_score:
                 best_k, best_score = k, score
-        labels = fcluster(tree, best_k, criterion="maxclust") - 1
-        # order speakers by first appearance
-        first = {}
-        for i, (w, _) in enumerate(owners):
-            first.setdefault(int(labels[i]), w)
-        order = {old: new for new, old in enumerate(sorted(first, key=first.get))}
-        return np.array([order[int(label)] for label in labels])
+        if lo == 1 and best_score < 0.1:
+            best_k = 1  # no clear second voice
+        return fcluster(tree, best_k, criterion="maxclust") - 1 if best_k > 1 else np.zeros(n, dtype=int)
 
 
-def _mfcc_and_energy(x: np.ndarray, hop: int, block_s: float = 60.0) -> tuple[np.ndarray, np.ndarray]:
-    """MFCC 1-23 and RMS per ``hop`` samples, computed block by block so a long
-    call never holds its whole spectrogram (an hour would need ~0.7 GB at once)."""
+def _pieces(active: np.ndarray, max_frames: int) -> list[tuple[int, int, int, int]]:
+    """(window, local speaker, first frame, end frame) runs of activity, cut to at most ``max_frames``."""
+    out = []
+    for w in range(active.shape[0]):
+        for k in range(active.shape[2]):
+            for a, b in _runs(active[w, :, k]):
+                n_parts = max(1, int(np.ceil((b - a) / max_frames)))
+                edges = np.linspace(a, b, n_parts + 1).astype(int)
+                out += [(w, k, int(edges[i]), int(edges[i + 1])) for i in range(n_parts)]
+    return out
+
+
+def _voice_prints(
+    pieces: list[tuple[int, int, int, int]],
+    starts: np.ndarray,
+    active: np.ndarray,
+    mfcc: np.ndarray,
+    energy: np.ndarray,
+    f0: np.ndarray,
+    min_print_s: float,
+) -> tuple[np.ndarray, list[int]]:
+    """A print per piece with enough solo speech: MFCC means and spreads, log pitch (weighted)."""
+    hop = 160
+    loud = energy > np.percentile(energy, 30) if energy.size else energy
+    alone = active.sum(axis=2) == 1
+    prints, printed = [], []
+    for i, (w, k, a, b) in enumerate(pieces):
+        frames = np.arange(a, b)
+        frames = frames[alone[w, a:b]]
+        if len(frames) * SEG_FRAME_STEP / 16_000 < min_print_s:
+            continue
+        t = (starts[w] + frames * SEG_FRAME_STEP + SEG_FRAME_OFFSET) // hop
+        t = t[t < mfcc.shape[1]]
+        t = t[loud[t]]
+        if len(t) < 20:
+            continue
+        feats = mfcc[:, t]
+        pitch = f0[t]
+        pitch = pitch[np.isfinite(pitch)]
+        log_f0 = np.log(np.median(pitch)) if pitch.size >= 5 else np.nan
+        prints.append(np.concatenate([feats.mean(axis=1), feats.std(axis=1), [log_f0] * 6]))
+        printed.append(i)
+    if not prints:
+        return np.zeros((0, 52)), []
+    arr = np.array(prints)
+    col_mean = np.nanmean(arr, axis=0)
+    rows, cols = np.where(np.isnan(arr))
+    arr[rows, cols] = np.take(np.nan_to_num(col_mean), cols)
+    return arr, printed
+
+
+def _spread_labels(pieces: list[tuple[int, int, int, int]], printed: list[int], labels: np.ndarray) -> dict[int, int]:
+    """Label every piece: its own cluster, or that of the nearest printed piece of the same local track."""
+    own = {i: int(lab) for i, lab in zip(printed, labels)}
+    by_track: dict[tuple[int, int], list[int]] = {}
+    for i in printed:
+        by_track.setdefault(pieces[i][:2], []).append(i)
+    out = dict(own)
+    for i, (w, k, a, b) in enumerate(pieces):
+        if i in out:
+            continue
+        candidates = by_track.get((w, k))
+        if candidates:
+            nearest = min(candidates, key=lambda j: abs(pieces[j][2] - a))
+            out[i] = own[nearest]
+    return out
+
+
+def _track_labels(pieces, piece_label: dict[int, int], n_windows: int, n_frames: int) -> dict[tuple[int, int], np.ndarray]:
+    """Per (window, local speaker), the speaker label of every frame (nearest labelled piece)."""
+    by_track: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+    for i, (w, k, a, b) in enumerate(pieces):
+        if i in piece_label:
+            by_track.setdefault((w, k), []).append((a, b, piece_label[i]))
+    out = {}
+    frames = np.arange(n_frames)
+    for key, spans in by_track.items():
+        centres = np.array([(a + b) / 2 for a, b, _ in spans])
+        labels = np.array([lab for _, _, lab in spans])
+        nearest = np.abs(frames[:, None] - centres[None, :]).argmin(axis=1)
+        track = labels[nearest]
+        for a, b, lab in spans:
+            track[a:b] = lab
+        out[key] = track
+    return out
+
+
+def _renumber_by_first_speech(segments: list[SpeechSegment]) -> list[SpeechSegment]:
+    first: dict[str, float] = {}
+    for s in sorted(segments, key=lambda s: s.start_s):
+        first.setdefault(s.speaker, s.start_s)
+    rename = {old: speaker_name(i) for i, old in enumerate(sorted(first, key=first.get))}
+    out = [SpeechSegment(rename[s.speaker], s.start_s, s.end_s) for s in segments]
+    out.sort(key=lambda s: (s.start_s, s.speaker))
+    return out
+
+
+def _frame_features(x: np.ndarray, hop: int = 160, block_s: float = 60.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """MFCC 1-23, RMS and pitch (Hz, NaN when unvoiced or quiet) per ``hop`` samples,
+    computed block by block so a long call never holds its whole spectrogram
+    (an hour would need ~0.7 GB at once)."""
     import librosa
 
     block = int(block_s * 16_000) // hop * hop
-    feats, energy = [], []
+    feats, energy, pitch = [], [], []
     for start in range(0, max(len(x), 1), block):
         part = x[start : start + block]
-        if len(part) < hop:
+        if len(part) < 4 * hop:
             break
         n = len(part) // hop
         m = librosa.feature.mfcc(y=part, sr=16_000, n_mfcc=24, n_fft=512, hop_length=hop, n_mels=40, fmax=4000)[1:, :n]
         frames = part[: n * hop].reshape(n, hop)
+        rms = np.sqrt(np.mean(np.square(frames), axis=1))
+        f0 = librosa.yin(part, fmin=70, fmax=400, sr=16_000, frame_length=640, hop_length=hop)[:n]
+        f0 = np.pad(f0, (0, n - len(f0)), constant_values=np.nan)
+        f0[rms < np.percentile(rms, 50)] = np.nan
         feats.append(m.astype(np.float32))
-        energy.append(np.sqrt(np.mean(np.square(frames), axis=1)))
+        energy.append(rms)
+        pitch.append(f0)
     if not feats:
-        return np.zeros((23, 0), np.float32), np.zeros(0, np.float32)
-    return np.concatenate(feats, axis=1), np.concatenate(energy)
+        return np.zeros((23, 0), np.float32), np.zeros(0, np.float32), np.zeros(0)
+    return np.concatenate(feats, axis=1), np.concatenate(energy), np.concatenate(pitch)
 
 
 def _silhouette(dist: np.ndarray, labels: np.ndarray) -> float:
