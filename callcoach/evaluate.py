@@ -265,3 +265,47 @@ def summary(evaluation: Evaluation) -> dict[str, float]:
         "trajectory_accuracy": sum(c.trajectory_found == c.trajectory_expected for c in calls) / max(len(calls), 1),
         "wer": sum((c.wer["agent"] + c.wer["customer"] for c in calls), WordErrors(0, 0, 0, 0)).wer,
     }
+
+
+def machine_info() -> dict[str, str]:
+    """What the figures were measured on."""
+    import os
+    import platform
+
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            mem_kb = int(next(line for line in f if line.startswith("MemTotal")).split()[1])
+        memory = f"{mem_kb / 1024 / 1024:.0f} GiB"
+    except (OSError, StopIteration, ValueError):
+        memory = "unknown"
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return {
+        "cpu": f"{cpu}, {os.cpu_count()} cores",
+        "memory": memory,
+        "python": platform.python_version(),
+        "system": platform.platform(),
+    }
+
+
+def benchmarks_document(evaluation: Evaluation, settings: Settings, title: str, command: str) -> str:
+    """A Markdown section with the machine, models and settings, then the tables."""
+    from . import __version__
+
+    info = machine_info()
+    lines = [
+        f"## {title}",
+        "",
+        f"Command: `{command}`",
+        "",
+        f"Machine: {info['cpu']}, {info['memory']} memory, Python {info['python']} ({info['system']}). "
+        f"callcoach {__version__}, speech model {settings.asr_model}, diarizer {settings.diarizer}, "
+        f"beam {settings.beam_size}.",
+        "",
+        markdown_report(evaluation),
+    ]
+    return "\n".join(lines)

@@ -11,26 +11,29 @@ import argparse
 import sys
 from pathlib import Path
 
-from callcoach.evaluate import evaluate, markdown_report, summary
+from callcoach.evaluate import benchmarks_document, evaluate, markdown_report, summary
 from callcoach.settings import Settings
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="+", type=Path)
-    parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
+    parser.add_argument("--markdown", type=Path, help="also write the tables, with machine and settings, to this file")
+    parser.add_argument("--title", default="Evaluation", help="heading of the Markdown section")
     parser.add_argument("--asr-model", default="tiny.en")
     args = parser.parse_args()
 
     def progress(score):
         print(f"  {score.call_id}: checks {score.checks_agree}/{score.checks_total}, DER {score.der:.3f}, RTF {score.rtf:.3f}", file=sys.stderr)
 
-    ev = evaluate(args.paths, Settings(asr_model=args.asr_model), on_call=progress)
+    settings = Settings(asr_model=args.asr_model)
+    ev = evaluate(args.paths, settings, on_call=progress)
     text = markdown_report(ev)
     print(text)
     print("summary:", {k: round(v, 3) for k, v in summary(ev).items()})
     if args.markdown:
-        args.markdown.write_text(text, encoding="utf-8")
+        command = "python scripts/evaluate.py " + " ".join(str(p) for p in args.paths)
+        args.markdown.write_text(benchmarks_document(ev, settings, args.title, command), encoding="utf-8")
     return 1 if ev.failures else 0
 
 
