@@ -42,7 +42,7 @@ from .settings import EventThresholds
 
 SMOOTH_S = 1.0
 MERGE_GAP_S = 1.5
-RATE_WINDOW_S = 6.0
+RAISED_MIN_MEASURED_S = 0.5
 CALM_MAX_WPM = 170.0
 PATIENCE_MIN_WORDS = 8
 CALMER_MARGIN = 0.25
@@ -100,8 +100,8 @@ def analyse(
 
     events: list[Event] = []
     for s in speakers:
-        events += raised_voice(frames[s], base[s], role[s], thresholds)
-        events += rapid_speech(s, turns_of[s], base[s], role[s], thresholds)
+        events += raised_voice(frames[s], base[s], role[s], thresholds, turns_of[s])
+        events += rapid_speech(s, turns_of[s], base[s], role[s], thresholds, frames.get(s))
     events += interruptions(turns, role, thresholds)
     events += long_silences([iv for s in speakers for iv in segments[s]] + [(t.start_s, t.end_s) for t in turns], role, thresholds)
     events += patience_violations(turns, role, events + list(text_events), thresholds)
@@ -150,92 +150,135 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 # --------------------------------------------------------------------------- raised voice
 
 
-def raised_voice(frames: SpeakerFrames, base: Baseline, role: Role, th: EventThresholds) -> list[Event]:
-    """Sustained stretches of loudness (and pitch) above the speaker's baseline."""
+def _pieces_of(turns: Sequence[Turn]) -> list[tuple[Turn, tuple[Word, ...]]]:
+    """Each turn's words in pieces of at most ``prosody.RATE_PIECE_S`` (a short turn is one piece)."""
+    return [(t, piece) for t in turns for piece in prosody.split_words(t.words)]
+
+
+def _join(spans: list[tuple[float, float, object]], gap_s: float) -> list[list]:
+    """Spans (start, end, payload) joined when less than ``gap_s`` apart; payloads collected."""
+    out: list[list] = []
+    for a, b, payload in sorted(spans, key=lambda x: x[0]):
+        if out and a - out[-1][1] < gap_s:
+            out[-1][1] = max(out[-1][1], b)
+            out[-1][2].append(payload)
+        else:
+            out.append([a, b, [payload]])
+    return out
+
+
+def _is_raised(frames: SpeakerFrames, base: Baseline, th: EventThresholds, i: int, j: int) -> bool:
+    """Frames ``[i, j)``: median loudness (and pitch) over the measured frames above the raised thresholds."""
+    level = frames.loudness_db[i:j]
+    if base.loudness_db is None or np.count_nonzero(~np.isnan(level)) < int(round(RAISED_MIN_MEASURED_S / HOP_S)):
+        return False
+    rise = float(np.nanmedian(level)) - base.loudness_db
+    f0 = prosody.nan_median(frames.pitch_hz[i:j], prosody.MIN_PIECE_FRAMES)
+    pitch_up = f0 is not None and bool(base.pitch_hz) and f0 >= base.pitch_hz * th.raised_pitch_ratio
+    return (rise >= th.raised_loudness_db and pitch_up) or rise >= th.raised_loudness_only_db
+
+
+def raised_voice(frames: SpeakerFrames, base: Baseline, role: Role, th: EventThresholds, turns: Sequence[Turn] = ()) -> list[Event]:
+    """Sustained stretches spoken well above the speaker's own level.
+
+    Candidate stretches are where the 1 s moving mean of loudness is
+    ``raised_loudness_db`` above the speaker's baseline (joined across gaps
+    under ``MERGE_GAP_S``, so pauses and short dips do not split a raised
+    turn). A stretch is raised when the median of its own voiced frames is
+    ``raised_loudness_db`` above baseline with the median pitch
+    ``raised_pitch_ratio`` above baseline, or ``raised_loudness_only_db``
+    above on loudness alone: medians make it "most of the stretch", not a
+    syllable. It must last ``raised_min_duration_s`` with at least
+    ``RAISED_MIN_MEASURED_S`` of measured frames (mono: overlapped speech is
+    not measured). Where overlap leaves too few measured frames for a
+    stretch (mono calls), a whole turn, or a piece of a long one, that no
+    stretch covers is judged by the same medians.
+    """
     if base.loudness_db is None:
         return []
     width = int(round(SMOOTH_S / HOP_S))
     loud = prosody.moving_mean(frames.loudness_db, width, width // 4)
-    log_pitch = prosody.moving_mean(np.log2(frames.pitch_hz), width, width // 4)
-    rise_db = loud - base.loudness_db
     with np.errstate(invalid="ignore"):
-        pitch_ok = (log_pitch >= np.log2(base.pitch_hz * th.raised_pitch_ratio)) if base.pitch_hz else np.zeros(len(loud), bool)
-        raised = frames.active & (((rise_db >= th.raised_loudness_db) & pitch_ok) | (rise_db >= th.raised_loudness_only_db))
+        candidate = frames.active & (loud - base.loudness_db >= th.raised_loudness_db)
     gap = int(round(MERGE_GAP_S / HOP_S))
     regions: list[list[int]] = []
-    for a, b in _runs(raised):
-        if regions and a - regions[-1][1] < gap:
-            regions[-1][1] = b
+    for i, j in _runs(candidate):
+        if regions and i - regions[-1][1] < gap:
+            regions[-1][1] = j
         else:
-            regions.append([a, b])
-    events = []
-    for a, b in regions:
-        if raised[a:b].sum() * HOP_S < th.raised_min_duration_s:
+            regions.append([i, j])
+    found: list[tuple[float, float, None]] = []
+    for i, j in regions:
+        if (j - i) * HOP_S < th.raised_min_duration_s:
             continue
-        d_db = prosody.nan_median(frames.loudness_db[a:b])
-        f0 = prosody.nan_median(frames.pitch_hz[a:b])
+        if _is_raised(frames, base, th, i, j):
+            found.append(((i + 1) * HOP_S, j * HOP_S, None))
+    # mono: where overlap leaves only scattered measured frames, judge the whole turn (piece) instead
+    for _, piece in _pieces_of(turns):
+        a, b = piece[0].start_s, piece[-1].end_s
+        if b - a < th.raised_min_duration_s or any(a < y and b > x for x, y, _ in found):
+            continue
+        if _is_raised(frames, base, th, prosody.frame_index(a), prosody.frame_index(b)):
+            found.append((a, b, None))
+    events = []
+    for a, b, _ in _join(found, MERGE_GAP_S):
+        i, j = prosody.frame_index(a), prosody.frame_index(b)
+        d_db = prosody.nan_median(frames.loudness_db[i:j])
+        f0 = prosody.nan_median(frames.pitch_hz[i:j])
         detail = f"+{d_db - base.loudness_db:.0f} dB" if d_db is not None else "louder"
         if f0 is not None and base.pitch_hz:
             detail += f" and {100 * (f0 / base.pitch_hz - 1):+.0f}% pitch"
         detail += " above this speaker's usual level"
-        events.append(Event("raised_voice", role, frames.speaker, round((a + 1) * HOP_S, 2), round(b * HOP_S, 2), detail))
+        events.append(Event("raised_voice", role, frames.speaker, round(a, 2), round(b, 2), detail))
     return events
 
 
 # --------------------------------------------------------------------------- rapid speech
 
 
-def rapid_speech(speaker: str, turns: Sequence[Turn], base: Baseline, role: Role, th: EventThresholds) -> list[Event]:
-    """Sustained word rates above ``rapid_rate_ratio`` x baseline (and the calm band) or ``rapid_abs_wpm``.
-
-    6 s windows of words run inside each turn; flagged windows are joined,
-    slow edge words trimmed, and regions of the same speaker less than
-    ``MERGE_GAP_S`` apart merged before the duration and word-count checks.
-    """
+def rapid_limit(base: Baseline, th: EventThresholds) -> float:
+    """Pace (words/min) at which this speaker counts as rapid: ``rapid_abs_wpm``, or lower for a slow speaker."""
     limit = th.rapid_abs_wpm
-    if base.rate_wpm is not None:
-        limit = min(limit, max(base.rate_wpm * th.rapid_rate_ratio, CALM_MAX_WPM))
-    regions: list[list[Word]] = []
-    for t in turns:
-        for piece in _fast_spans(list(t.words), limit, th.rapid_min_words):
-            if regions and piece[0].start_s - regions[-1][-1].end_s < MERGE_GAP_S:
-                regions[-1] += piece
-            else:
-                regions.append(list(piece))
-    events = []
-    for piece in regions:
-        wpm = prosody.rate_wpm(piece) or 0.0
-        if len(piece) < th.rapid_min_words or prosody.speaking_time_s(piece) < th.rapid_min_duration_s or wpm < limit:
+    if base.pace_wpm is not None:
+        limit = min(limit, max(base.pace_wpm * th.rapid_rate_ratio, CALM_MAX_WPM))
+    return limit
+
+
+def rapid_speech(speaker: str, turns: Sequence[Turn], base: Baseline, role: Role, th: EventThresholds, frames: SpeakerFrames | None = None) -> list[Event]:
+    """Turns (or pieces of long turns) whose pace is above :func:`rapid_limit`.
+
+    Pace (:func:`callcoach.prosody.pace_wpm`) is measured over a whole turn,
+    or over equal pieces of at most ``prosody.RATE_PIECE_S`` of a long turn,
+    never over a few words: a piece needs ``rapid_min_words`` words and
+    ``rapid_min_duration_s`` of speaking time. Rapid pieces of one turn are
+    one event.
+    """
+    limit = rapid_limit(base, th)
+    found = []
+    for k, (turn, piece) in enumerate(_pieces_of(turns)):
+        if len(piece) < th.rapid_min_words or prosody.speaking_time_s(piece, prosody.PACE_MAX_PAUSE_S) < th.rapid_min_duration_s:
             continue
-        sps = prosody.syllables_per_s(piece)
+        pace = prosody.pace_wpm(piece, frames)
+        if pace is not None and pace >= limit:
+            if found and found[-1][0] is turn and found[-1][1] == k - 1:  # the next piece of the same turn
+                found[-1] = (turn, k, found[-1][2] + piece)
+            else:
+                found.append((turn, k, piece))
+    events = []
+    for _, _, words in found:
+        a, b = words[0].start_s, words[-1].end_s
+        pace = prosody.pace_wpm(words, frames) or limit
+        wpm = prosody.rate_wpm(words, prosody.PACE_MAX_PAUSE_S) or 0.0
+        sps = prosody.syllables_per_s(words, prosody.PACE_MAX_PAUSE_S)
         detail = f"{wpm:.0f} wpm"
         if sps is not None:
             detail += f" ({sps:.1f} syllables/s)"
         if base.rate_wpm:
             detail += f", {wpm / base.rate_wpm:.1f}x this speaker's usual {base.rate_wpm:.0f} wpm"
-        events.append(Event("rapid_speech", role, speaker, round(piece[0].start_s, 2), round(piece[-1].end_s, 2), detail))
+        if base.pace_wpm:
+            detail += f" (pace {pace:.0f}, usual {base.pace_wpm:.0f})"
+        events.append(Event("rapid_speech", role, speaker, round(a, 2), round(b, 2), detail))
     return events
-
-
-def _fast_spans(words: list[Word], limit: float, min_words: int) -> list[list[Word]]:
-    """Runs of ``words`` covered by 6 s windows at ``limit`` wpm or faster, slow edges trimmed."""
-    starts = np.array([w.start_s for w in words])
-    spans: list[list[int]] = []
-    for i in range(len(words)):
-        j = int(np.searchsorted(starts, starts[i] + RATE_WINDOW_S))
-        if j - i >= min_words and (prosody.rate_wpm(words[i:j]) or 0.0) >= limit:
-            if spans and i <= spans[-1][1]:
-                spans[-1][1] = max(spans[-1][1], j)
-            else:
-                spans.append([i, j])
-    out = []
-    for i, j in spans:  # a window reaching into slower speech flags its slow words too
-        while j - i > min_words and (prosody.rate_wpm(words[i : i + 3]) or 0.0) < limit:
-            i += 1
-        while j - i > min_words and (prosody.rate_wpm(words[j - 3 : j]) or 0.0) < limit:
-            j -= 1
-        out.append(words[i:j])
-    return out
 
 
 # --------------------------------------------------------------------------- turn-taking

@@ -14,6 +14,16 @@ Frame grid: 50 ms frames every 25 ms (``HOP_S``); frame ``i`` covers samples
   35 dB of the speaker's loud frames (95th percentile). Loudness and pitch are kept on voiced speech frames only.
 - Speech rate: words / speaking time, where speaking time excludes every
   pause longer than ``MAX_PAUSE_S`` between consecutive words.
+- Pace (``pace_wpm``): one rate for event decisions, the geometric mean of
+  three estimates of the same stretch in words/min: the ASR word count, the
+  syllable count of the ASR text and the acoustic syllable nuclei (loudness
+  peaks of the speaker's own frames, ``NUCLEUS_PROMINENCE_DB`` prominent,
+  ``NUCLEUS_MIN_GAP_S`` apart), syllables turned into words at
+  ``SYLLABLES_PER_WORD``. Each estimate alone is noisy (dropped or merged
+  words, ASR text, weak peaks); their errors are largely independent, so the
+  mean of their logs is steadier than any one of them. Speaking time for pace
+  excludes pauses over ``PACE_MAX_PAUSE_S`` (tiny.en word ends are early, so
+  shorter gaps are mostly still speech).
 
 Everything is computed block by block (60 s of frames at a time), so memory
 beyond the signal is a few 1-D arrays of one value per 25 ms frame.
@@ -22,7 +32,10 @@ Baselines are robust to a speaker who is raised for part of the call: the
 speaker's speech is cut into pieces of at most ``PIECE_S`` seconds, each
 piece gets its median, and the baseline is the ``BASELINE_PERCENTILE``-th
 percentile of the piece medians (loudness, pitch), or the median of per-turn
-rates (turns split into pieces of at most ``RATE_PIECE_S``).
+rates (turns split into pieces of at most ``RATE_PIECE_S``). The low
+percentile keeps the level baseline at the calm level even when a speaker is
+raised for most of their speech (an angry customer often is: two thirds of
+the customer's speech in the demo calls angry_refund and abusive_customer).
 """
 
 from __future__ import annotations
@@ -35,7 +48,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import scipy.fft
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.signal import butter, resample_poly, sosfilt
+from scipy.signal import butter, find_peaks, resample_poly, sosfilt
 
 from .records import Audio, ProsodyTrack, SpeechSegment, Turn, Word
 
@@ -57,7 +70,11 @@ MIN_FLOOR_S = 1.0
 MAX_PAUSE_S = 0.5
 PIECE_S = 4.0
 RATE_PIECE_S = 8.0
-BASELINE_PERCENTILE = 35.0
+BASELINE_PERCENTILE = 20.0
+PACE_MAX_PAUSE_S = 1.0
+SYLLABLES_PER_WORD = 1.35  # conversational English: 4.5 syllables/s ~ 200 words/min
+NUCLEUS_PROMINENCE_DB = 3.0
+NUCLEUS_MIN_GAP_S = 0.1
 MIN_PIECE_FRAMES = 8
 SILENT_DB = -120.0
 
@@ -84,12 +101,13 @@ class SpeakerFrames:
 
 @dataclass(frozen=True)
 class Baseline:
-    """A speaker's usual level: ``loudness_db`` (dBFS), ``pitch_hz``, ``rate_wpm``, ``syllables_per_s``."""
+    """A speaker's usual level: ``loudness_db`` (dBFS), ``pitch_hz``, ``rate_wpm``, ``syllables_per_s``, ``pace_wpm``."""
 
     loudness_db: float | None
     pitch_hz: float | None
     rate_wpm: float | None
     syllables_per_s: float | None
+    pace_wpm: float | None = None
 
 
 # --------------------------------------------------------------------------- frames
@@ -308,6 +326,50 @@ def syllables_per_s(words: Sequence[Word], max_pause_s: float = MAX_PAUSE_S) -> 
     return sum(syllable_count(w.text) for w in words) / t
 
 
+def nuclei_count(frames: SpeakerFrames | None, start_s: float, end_s: float) -> int | None:
+    """Syllable nuclei: loudness peaks of the speaker's own frames in [start_s, end_s); None without 10 frames."""
+    if frames is None:
+        return None
+    i, j = frame_index(start_s), frame_index(end_s)
+    level = frames.loudness_db[i:j].astype(np.float64)
+    valid = ~np.isnan(level)
+    if valid.sum() < 10:
+        return None
+    level = np.where(valid, level, np.nanmin(level) - 2 * NUCLEUS_PROMINENCE_DB)
+    peaks, _ = find_peaks(level, prominence=NUCLEUS_PROMINENCE_DB, distance=max(1, int(round(NUCLEUS_MIN_GAP_S / HOP_S))))
+    return int(len(peaks))
+
+
+def pace_wpm(words: Sequence[Word], frames: SpeakerFrames | None = None) -> float | None:
+    """Geometric mean of the word, text-syllable and acoustic-nucleus rates, in words/min (see module doc)."""
+    t = speaking_time_s(words, PACE_MAX_PAUSE_S)
+    if len(words) < 2 or t <= 0:
+        return None
+    per_word = 60.0 / SYLLABLES_PER_WORD
+    estimates = [60.0 * len(words) / t, per_word * sum(syllable_count(w.text) for w in words) / t]
+    nuclei = nuclei_count(frames, words[0].start_s, words[-1].end_s)
+    if nuclei is not None:
+        estimates.append(per_word * nuclei / t)
+    if min(estimates) <= 0:
+        return None
+    return float(np.exp(np.mean(np.log(estimates))))
+
+
+def split_words(words: Sequence[Word], piece_s: float = RATE_PIECE_S) -> list[tuple[Word, ...]]:
+    """``words`` cut into ``ceil(span / piece_s)`` pieces of equal time (a long turn -> pieces of at most ``piece_s``)."""
+    if not words:
+        return []
+    span = words[-1].end_s - words[0].start_s
+    k = max(1, int(math.ceil(span / piece_s - 1e-9)))
+    if k == 1:
+        return [tuple(words)]
+    edges = [words[0].start_s + span * q / k for q in range(1, k)]
+    out: list[list[Word]] = [[] for _ in range(k)]
+    for w in words:
+        out[sum(w.start_s >= e for e in edges)].append(w)
+    return [tuple(p) for p in out if p]
+
+
 def rate_pieces(turns: Sequence[Turn], piece_s: float = RATE_PIECE_S) -> list[tuple[Word, ...]]:
     """A speaker's words cut at turn boundaries and every ``piece_s`` seconds."""
     pieces: list[tuple[Word, ...]] = []
@@ -369,10 +431,22 @@ def level_baseline(frames: SpeakerFrames, segments: Sequence[SpeechSegment]) -> 
     return lb, pb
 
 
+def pace_baseline(frames: SpeakerFrames | None, turns: Sequence[Turn], min_words: int = 4) -> float | None:
+    """Median pace (words/min) over the speaker's turn pieces of >= ``min_words`` words and >= 1 s."""
+    paces = []
+    for turn in turns:
+        for piece in split_words(turn.words):
+            if len(piece) >= min_words and speaking_time_s(piece, PACE_MAX_PAUSE_S) >= 1.0:
+                p = pace_wpm(piece, frames)
+                if p is not None:
+                    paces.append(p)
+    return float(np.median(paces)) if paces else None
+
+
 def baseline(frames: SpeakerFrames | None, segments: Sequence[SpeechSegment], turns: Sequence[Turn]) -> Baseline:
     lb, pb = level_baseline(frames, segments) if frames is not None else (None, None)
     wpm, sps = rate_baseline(turns)
-    return Baseline(lb, pb, wpm, sps)
+    return Baseline(lb, pb, wpm, sps, pace_baseline(frames, turns))
 
 
 # --------------------------------------------------------------------------- smoothing and tracks
