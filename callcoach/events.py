@@ -102,7 +102,7 @@ def analyse(
     for s in speakers:
         events += raised_voice(frames[s], base[s], role[s], thresholds, turns_of[s])
         events += rapid_speech(s, turns_of[s], base[s], role[s], thresholds, frames.get(s))
-    events += interruptions(turns, role, thresholds)
+    events += interruptions(turns, role, thresholds, segments)
     events += long_silences([iv for s in speakers for iv in segments[s]] + [(t.start_s, t.end_s) for t in turns], role, thresholds)
     events += patience_violations(turns, role, events + list(text_events), thresholds)
     events.sort(key=lambda e: (e.start_s, e.type, e.speaker))
@@ -309,13 +309,34 @@ def _speech_spans(turn: Turn) -> list[tuple[float, float]]:
     return _merge([(w.start_s, w.end_s) for w in turn.words], gap_s=prosody.MAX_PAUSE_S)
 
 
-def interruptions(turns: Sequence[Turn], role: Mapping[str, Role], th: EventThresholds) -> list[Event]:
-    """Turns that start over another speaker's speech and keep going (backchannels excluded)."""
+def _voice_start(turn: Turn, segments: Sequence[tuple[float, float]] | None, reach_s: float = 3.0) -> float:
+    """When the speaker's voice really began: on a mono call the words spoken over
+    the other person are often heard as theirs (or lost), so the turn's first word
+    comes late; the speaker's diarized speech that runs into the turn shows the start."""
+    start = turn.start_s
+    for a, b in segments or ():
+        if turn.start_s - reach_s <= a < turn.start_s and b >= turn.start_s - 0.1:
+            start = min(start, a)
+    return start
+
+
+def interruptions(
+    turns: Sequence[Turn],
+    role: Mapping[str, Role],
+    th: EventThresholds,
+    segments: Mapping[str, Sequence[tuple[float, float]]] | None = None,
+) -> list[Event]:
+    """Turns that start over another speaker's speech and keep going (backchannels excluded).
+
+    ``segments`` (diarized speech per speaker) lets a turn start where its
+    speaker's voice began, which matters on mono calls."""
     events = []
-    ordered = sorted(turns, key=lambda t: t.start_s)
+    starts = {id(t): _voice_start(t, (segments or {}).get(t.speaker)) for t in turns}
+    ordered = sorted(turns, key=lambda t: starts[id(t)])
     open_turns: list[Turn] = []  # earlier turns still running at tb's start
     for tb in ordered:
-        open_turns = [t for t in open_turns if t.end_s > tb.start_s]
+        tb_start = starts[id(tb)]
+        open_turns = [t for t in open_turns if t.end_s > tb_start]
         candidates = list(open_turns)
         open_turns.append(tb)
         if len(tb.words) < th.interruption_min_words:
@@ -323,12 +344,12 @@ def interruptions(turns: Sequence[Turn], role: Mapping[str, Role], th: EventThre
         if len(tb.words) <= th.backchannel_max_words and is_backchannel(tb.words):
             continue
         for ta in candidates:
-            if ta.speaker == tb.speaker or not ta.start_s < tb.start_s < ta.end_s:
+            if ta.speaker == tb.speaker or not starts[id(ta)] < tb_start < ta.end_s:
                 continue
             spans = _speech_spans(ta)
-            if not any(a <= tb.start_s < b for a, b in spans):
+            if not any(a <= tb_start < b for a, b in spans):
                 continue  # the other speaker was in a pause of their turn
-            overlap = _intersection_s([(tb.start_s, tb.end_s)], spans)
+            overlap = _intersection_s([(tb_start, tb.end_s)], spans)
             if overlap < th.interruption_min_overlap_s:
                 continue
             over = [w for w in tb.words if w.start_s < spans[-1][1]]
@@ -338,7 +359,7 @@ def interruptions(turns: Sequence[Turn], role: Mapping[str, Role], th: EventThre
             detail = f"cut off {who}: started {overlap:.1f} s before they finished"
             if ta.end_s > tb.end_s:
                 detail = f"talked over {who} for {overlap:.1f} s while they kept speaking"
-            events.append(Event("interruption", role.get(tb.speaker, "unknown"), tb.speaker, round(tb.start_s, 2), round(min(ta.end_s, tb.end_s), 2), detail))
+            events.append(Event("interruption", role.get(tb.speaker, "unknown"), tb.speaker, round(tb_start, 2), round(min(ta.end_s, tb.end_s), 2), detail))
             break
     return events
 
