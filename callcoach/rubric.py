@@ -23,6 +23,7 @@ ROLES = ("agent",)
 CONDITIONS: dict[str, str] = {
     "always": "every call",
     "customer_grievance": "the customer complains, raises their voice or threatens",
+    "customer_request": "the customer brings a problem or a request (almost every service call)",
     "customer_upset": "the customer has a grievance or was upset at any point",
     "customer_raised": "the customer had a raised-voice event",
     "customer_abusive": "the customer swore, insulted or threatened",
@@ -35,6 +36,7 @@ EVENT_TYPES = ("raised_voice", "rapid_speech", "interruption", "long_silence",
 DETECTORS: dict[str, dict[str, tuple[str, Any]]] = {
     "event_absent": {"event": ("event", None), "max_count": ("count", 0)},
     "no_mirroring": {"window_s": ("seconds", 30.0)},
+    "patience": {"gap_s": ("seconds", 0.3), "min_words": ("count", 8), "max_count": ("count", 0)},
     "cue_present": {"cues": ("cues", None)},
     "cue_absent": {"cues": ("cues", None)},
     "boundary": {"cues": ("cues", "boundary")},

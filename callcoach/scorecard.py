@@ -6,11 +6,12 @@ matcher (:mod:`callcoach.semantic`), loaded once per process.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
 
-from callcoach.phrases import (BUILTIN_CUES, CueSet, Hit, Normalized, Similarity, compile_pattern,
+from callcoach.phrases import (BUILTIN_CUES, NEGATORS, CueSet, Hit, Normalized, Similarity, compile_pattern,
                                detect, find_cues, normalize_words, phrase_cue_set, semantic_hits)
 from callcoach.records import CheckResult, Event, Evidence, Role, Scorecard, Turn
 from callcoach.rubric import Check, Rubric
@@ -40,14 +41,63 @@ _PRAISE = {
     "boundary": "You set a calm, respectful limit when the customer became abusive.",
     "document_threats": "Threats in the call are logged with their times.",
 }
+# "@" is the name; patterns whose name must be written with a capital by the recogniser
+# (a plain "this is @" would also take "this is ridiculous") are in the second list.
 _NAME_INTRO = [compile_pattern(p) for p in (
-    "my name is @", "this is @ speaking|from|with|here|at", "you are speaking|talking to|with @",
-    "@ speaking", "my name @", "i am @ from|with")]
+    "my name is @", "you are speaking|talking to|with @", "my name @")]
+_NAME_INTRO_CAP = [compile_pattern(p) for p in (
+    "this is @", "@ speaking", "i am @ from|with|here", "it is @", "@ here", "name is @",
+    "@ from")]
 _TITLE = compile_pattern("mr|mrs|ms|miss|mister|dr|doctor @")
+# a customer greeting or thanking someone by name right after the agent spoke
+_GREETING = compile_pattern("hi|hello|hey|thanks|morning|afternoon|evening|cheers @")
+_THANK_YOU = compile_pattern("thank you @")
 _NOT_NAMES = frozenset({"a", "an", "the", "my", "your", "not", "just", "calling", "about", "is",
                         "very", "so", "really", "going", "sorry", "here", "that", "it", "this",
                         "customer", "service", "support", "i", "you", "we", "on", "in", "for",
-                        "are", "am", "was", "be", "now", "name"})
+                        "are", "am", "was", "be", "now", "name", "there", "again", "all",
+                        "everyone", "everybody", "guys", "folks", "sir", "maam", "madam",
+                        "yes", "no", "okay", "well", "and", "but", "great", "good", "fine",
+                        "ridiculous", "unacceptable", "terrible", "what", "how", "why", "who",
+                        "please", "thanks", "thank", "hello", "hi", "much", "anyway", "though",
+                        "bye", "goodbye", "today", "tomorrow", "team", "department", "one"})
+
+
+def _name_at(u: _Utterance, pat, m: re.Match[str], text: str) -> tuple[int, str] | None:
+    """Token index and text of the ``@`` of a name pattern match, if it looks like a name."""
+    start = text[: m.start()].count(" ")
+    idx = start + pat.source.split().index("@")
+    name = u.norm.tokens[idx] if idx < len(u.norm.tokens) else ""
+    if not name.isalpha() or name in _NOT_NAMES or name in NEGATORS:
+        return None
+    return idx, name
+
+
+def _names(u: _Utterance, patterns, capital: bool) -> list[tuple[int, int, str]]:
+    """``(match start, name index, name)`` for each name-giving phrase in ``u``."""
+    text = u.norm.text + " "
+    out = []
+    for pat in patterns:
+        for m in pat.regex.finditer(text):
+            found = _name_at(u, pat, m, text)
+            if found and (not capital or _capitalised(u, found[0])):
+                out.append((text[: m.start()].count(" "), found[0], found[1]))
+    return out
+
+
+def _similar(a: str, b: str) -> bool:
+    """Same name, allowing one letter off for names of 4+ letters (ASR spelling)."""
+    if a == b:
+        return True
+    if min(len(a), len(b)) < 4 or abs(len(a) - len(b)) > 1:
+        return False
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1] <= 1
 
 
 @dataclass(frozen=True)
@@ -57,15 +107,63 @@ class _Utterance:
     words: tuple[tuple[str, float, float], ...]  # (text, start_s, end_s) of each source word
 
 
-def _utterance(turn: Turn) -> _Utterance:
+_CLAUSE_END = re.compile(r"[.,;:!?]+[\"')]*$")
+LOOP_REPEATS = 3
+
+
+def _timed_words(turn: Turn) -> tuple[tuple[str, float, float], ...]:
     if turn.words:
-        words = tuple((w.text, w.start_s, w.end_s) for w in turn.words)
-    else:
-        parts = turn.text.split()
-        step = (turn.end_s - turn.start_s) / max(len(parts), 1)
-        words = tuple((p, turn.start_s + i * step, turn.start_s + (i + 1) * step)
-                      for i, p in enumerate(parts))
+        return tuple((w.text, w.start_s, w.end_s) for w in turn.words)
+    parts = turn.text.split()
+    step = (turn.end_s - turn.start_s) / max(len(parts), 1)
+    return tuple((p, turn.start_s + i * step, turn.start_s + (i + 1) * step)
+                 for i, p in enumerate(parts))
+
+
+def _clauses(words: Sequence[tuple[str, float, float]]) -> list[tuple[int, int, str]]:
+    """``(first, end, normalised text)`` of each punctuation-delimited clause of ``words``."""
+    out: list[tuple[int, int, str]] = []
+    start = 0
+    for i, (text, _, _) in enumerate(words):
+        if _CLAUSE_END.search(text) or i == len(words) - 1:
+            out.append((start, i + 1, normalize_words([w[0] for w in words[start : i + 1]]).text))
+            start = i + 1
+    return out
+
+
+def asr_loops(turns: Sequence[Turn]) -> frozenset[str]:
+    """Clauses the recogniser repeated in a decoding loop.
+
+    Whisper-style decoders sometimes emit one short sentence over and over
+    ("I can't do it. I can't do it. ..."). A clause said :data:`LOOP_REPEATS`
+    or more times in a row inside one turn is such a loop, not speech: its
+    words (everywhere in the call) are not scored, so a hallucination can
+    neither earn nor cost the agent a check.
+    """
+    loops: set[str] = set()
+    for turn in turns:
+        run, prev = 0, None
+        for _, _, key in _clauses(_timed_words(turn)):
+            run = run + 1 if key and key == prev else 1
+            prev = key
+            if run >= LOOP_REPEATS:
+                loops.add(key)
+    return frozenset(loops)
+
+
+def _utterance(turn: Turn, loops: frozenset[str] = frozenset()) -> _Utterance:
+    words = _timed_words(turn)
+    if loops:
+        words = tuple(w for a, b, key in _clauses(words) if key not in loops for w in words[a:b])
     return _Utterance(turn, normalize_words([w[0] for w in words]), words)
+
+
+def _capitalised(u: _Utterance, token: int) -> bool:
+    """Whether the recogniser wrote the word behind ``token`` with a capital (a name hint)."""
+    if not u.words or token >= len(u.norm.source):
+        return False
+    word = u.words[u.norm.source[token]][0].strip("\"'(),.;:!?")
+    return len(word) > 1 and word[0].isupper() and not word.isupper()
 
 
 def _evidence(u: _Utterance, start: int, end: int) -> Evidence:
@@ -94,10 +192,11 @@ def find_text_events(turns: tuple[Turn, ...],
     One event per kind per turn, timed by the matched words; ``role`` is who said it.
     """
     events: list[Event] = []
+    loops = asr_loops(turns)
     for turn in turns:
         if turn.role not in roles:
             continue
-        u = _utterance(turn)
+        u = _utterance(turn, loops)
         for cue_name, kind in THREAT_KINDS:
             hits, _ = find_cues(BUILTIN_CUES[cue_name], u.norm)
             if not hits:
@@ -117,6 +216,7 @@ class _Context:
     trajectory: str
     end_s: float
     grievance: tuple[Evidence, ...]
+    request: tuple[Evidence, ...] = ()
 
     def of(self, role: str, *types: str) -> list[Event]:
         return [e for e in self.events if e.role == role and e.type in types]
@@ -135,9 +235,13 @@ def _condition(name: str, ctx: _Context) -> tuple[bool, list[Evidence]]:
         return True, []
     if name == "customer_grievance":
         return bool(grievance), grievance
+    if name == "customer_request":
+        # a complaint is a problem too; otherwise a request/problem cue in the customer's words
+        request = grievance or list(ctx.request)
+        return bool(request), request
     if name == "customer_upset":
-        upset = grievance + [_event_evidence(e) for e in ctx.of("customer", "rapid_speech")]
-        return bool(upset) or ctx.trajectory in ("calmer", "not_calmer"), sorted(upset, key=lambda e: e.start_s)
+        # rapid speech alone is not upset: plenty of calm customers talk fast
+        return bool(grievance) or ctx.trajectory in ("calmer", "not_calmer"), grievance
     if name == "customer_raised":
         return bool(raised), [_event_evidence(e) for e in raised]
     if name == "customer_abusive":
@@ -152,6 +256,33 @@ def _condition(name: str, ctx: _Context) -> tuple[bool, list[Evidence]]:
             late_ev = [_turn_evidence(ctx.customer[-1].turn)]
         return bool(late) or ctx.trajectory == "not_calmer", late_ev
     raise ValueError(f"unknown condition {name!r}")  # the rubric loader prevents this
+
+
+def _patience_violations(ctx: _Context, gap_s: float, min_words: int) -> list[Event]:
+    """The agent starting a turn of ``min_words``+ words within ``gap_s`` of an upset customer turn.
+
+    Upset turn: it overlaps a customer raised-voice or threat event, or carries a
+    complaint cue. ``patience_violation`` events from the events stage count too
+    (merged with these when they mark the same agent turn). A reply that overlaps
+    the customer by more than 0.3 s is an interruption, judged by no_talk_over.
+    """
+    upset_events = ctx.of("customer", "raised_voice", "threat")
+    complaint = [(g.start_s, g.end_s) for g in ctx.grievance]
+    found = list(ctx.of("agent", "patience_violation"))
+    for c in ctx.customer:
+        t = c.turn
+        upset = any(e.start_s < t.end_s and e.end_s > t.start_s for e in upset_events) or any(
+            t.start_s <= a < t.end_s + 0.01 for a, _ in complaint)
+        if not upset:
+            continue
+        for a in ctx.agent:
+            gap = a.turn.start_s - t.end_s
+            if -0.3 < gap <= gap_s and len(a.norm.tokens) >= min_words:
+                if not any(abs(e.start_s - a.turn.start_s) < 1.0 for e in found):
+                    found.append(Event("patience_violation", "agent", a.turn.speaker, a.turn.start_s,
+                                       a.turn.end_s, f"began a {len(a.norm.tokens)}-word reply "
+                                       f"{max(gap, 0.0):.1f} s after the upset customer stopped"))
+    return sorted(found, key=lambda e: e.start_s)
 
 
 def _cue_set(check: Check) -> CueSet:
@@ -175,28 +306,50 @@ def _hits(cues: CueSet, utterances: Sequence[_Utterance], matcher: Similarity | 
 
 
 def _personalize(ctx: _Context) -> list[Evidence]:
-    names: set[str] = set()
-    for u in ctx.customer:
-        for pat in _NAME_INTRO:
-            for m in pat.regex.finditer(u.norm.text + " "):
-                name = m.group(0).split()[pat.source.split().index("@")]
-                if name not in _NOT_NAMES:
-                    names.add(name)
+    """Moments where the agent gives their name or uses the customer's.
+
+    Agent: "my name is X", "this is X", "X speaking", "Mr/Ms X", or a word that
+    matches (one letter of ASR slack) a name the customer gave ("this is X",
+    "it's X Y", "my name is X"). When the recogniser garbles the agent's own
+    name, the customer answering "Hi <Name>" right after the agent's first
+    words still shows the agent introduced themselves: that agent turn counts.
+    """
+    customer_names: set[str] = set()
     found: list[Evidence] = []
+    for u in ctx.customer:
+        for _, idx, name in _names(u, _NAME_INTRO, False) + _names(u, _NAME_INTRO_CAP, True):
+            customer_names.add(name)
+            # "It's Helen Brooks": a second capitalised word is the surname
+            if idx + 1 < len(u.norm.tokens) and _capitalised(u, idx + 1) \
+                    and u.norm.tokens[idx + 1] not in _NOT_NAMES:
+                customer_names.add(u.norm.tokens[idx + 1])
     for u in ctx.agent:
         text = u.norm.text + " "
         spans: list[tuple[int, int]] = []
-        for pat in (*_NAME_INTRO, _TITLE):
-            m = pat.regex.search(text)
-            if m and m.group(0).split()[pat.source.split().index("@")] not in _NOT_NAMES:
-                start = text[: m.start()].count(" ")
-                spans.append((start, start + len(m.group(0).split())))
+        for at, idx, _ in _names(u, _NAME_INTRO, False) + _names(u, _NAME_INTRO_CAP, True):
+            spans.append((at, idx + 1))
+        for m in _TITLE.regex.finditer(text):
+            if _name_at(u, _TITLE, m, text):
+                at = text[: m.start()].count(" ")
+                spans.append((at, at + 2))
         for i, tok in enumerate(u.norm.tokens):
-            if tok in names:
+            if any(_similar(tok, n) for n in customer_names) and tok not in _NOT_NAMES:
                 spans.append((i, i + 1))
         if spans:
             s, e = min(spans)
             found.append(_evidence(u, s, e))
+    if not found:
+        for u in ctx.customer:
+            before = [a for a in ctx.agent if a.turn.start_s < u.turn.start_s]
+            if not before or before[-1] is not ctx.agent[0]:
+                continue  # only the customer's reply to the agent's opening
+            text = u.norm.text + " "
+            for pat in (_GREETING, _THANK_YOU):
+                m = pat.regex.match(text)
+                if m and (hit := _name_at(u, pat, m, text)) and _capitalised(u, hit[0]):
+                    found.append(_turn_evidence(before[-1].turn))
+                    break
+            break
     return found
 
 
@@ -216,6 +369,10 @@ def _run(check: Check, ctx: _Context, needed: list[Evidence], matcher: Similarit
         if mirrored:
             return "fail", [_event_evidence(e) for e in mirrored], ""
         return "pass", [_event_evidence(e) for e in cust[:1]], ""
+    if det.type == "patience":
+        found = _patience_violations(ctx, det.get("gap_s"), det.get("min_words"))
+        ok = len(found) <= det.get("max_count")
+        return ("pass" if ok else "fail"), [_event_evidence(e) for e in found[:3]], ""
     if det.type == "threats_documented":
         return "pass", [_event_evidence(e) for e in ctx.abuse()], ""
     if det.type == "personalize":
@@ -268,14 +425,19 @@ def score_call(rubric: Rubric, turns: tuple[Turn, ...], events: tuple[Event, ...
         matcher = load_matcher()
     elif matcher is False:
         matcher = None
-    utterances = [_utterance(t) for t in turns]
+    loops = asr_loops(turns)
+    utterances = [_utterance(t, loops) for t in turns]
     agent = tuple(u for u in utterances if u.turn.role == "agent")
     customer = tuple(u for u in utterances if u.turn.role == "customer")
     grievance = tuple(_evidence(u, h.start, h.end) for u in customer
                       for h in find_cues(BUILTIN_CUES["grievance"], u.norm)[0][:1])
+    request = tuple(_evidence(u, h.start, h.end) for u in customer
+                    for h in find_cues(BUILTIN_CUES["request"], u.norm)[0][:1])
+    if not request:
+        request = tuple(_turn_evidence(u.turn) for u in customer if "?" in u.turn.text)[:1]
     end_s = max([t.end_s for t in turns] + [e.end_s for e in events] + [0.0])
     ctx = _Context(agent, customer, tuple(sorted(events, key=lambda e: e.start_s)), trajectory,
-                   end_s, grievance)
+                   end_s, grievance, request)
 
     results: list[CheckResult] = []
     for check in rubric.enabled_checks():

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import struct
 from functools import lru_cache
 from pathlib import Path
@@ -75,9 +76,19 @@ def _erf(x: np.ndarray) -> np.ndarray:
     return sign * (1.0 - poly * np.exp(-a * a))
 
 
+try:  # scipy is a callcoach dependency; the polynomial is the fallback
+    from scipy.special import erf as _fast_erf
+except ImportError:  # pragma: no cover
+    _fast_erf = _erf
+
+
 def _gelu(x: np.ndarray) -> np.ndarray:
-    """BERT's exact (erf) GELU."""
-    return 0.5 * x * (1.0 + _erf(x / np.sqrt(2.0)))
+    """BERT's exact (erf) GELU, in place on ``x`` (float32)."""
+    y = _fast_erf(x * np.float32(1.0 / np.sqrt(2.0)))
+    y += 1.0
+    y *= 0.5
+    x *= y
+    return x
 
 
 class SemanticMatcher:
@@ -143,7 +154,7 @@ class SemanticMatcher:
             q = split(lin(x, "attention.self.query"))
             k = split(lin(x, "attention.self.key"))
             v = split(lin(x, "attention.self.value"))
-            att = q @ k.transpose(0, 1, 3, 2) / np.sqrt(hd) + bias
+            att = q @ k.transpose(0, 1, 3, 2) * (1.0 / math.sqrt(hd)) + bias
             att = np.exp(att - att.max(-1, keepdims=True))
             att /= att.sum(-1, keepdims=True)
             ctx = (att @ v).transpose(0, 2, 1, 3).reshape(n, length, hidden)
@@ -158,6 +169,8 @@ class SemanticMatcher:
 
     def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
         """Embeddings of ``texts``, shape ``(len(texts), 384)``, unit length; cached per text."""
+        if len(self._cache) > 50_000:  # bound memory over long batch runs
+            self._cache.clear()
         todo = sorted({t for t in texts if t not in self._cache}, key=len)
         for start in range(0, len(todo), batch_size):
             chunk = todo[start : start + batch_size]
