@@ -89,7 +89,7 @@ def fw_alone(model, audio, channels: list[int]) -> dict[int, str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("folders", nargs="*", type=Path, default=[ROOT / "audio_samples"])
+    parser.add_argument("folders", nargs="*", type=Path, default=None, help="default: audio_samples/ and the real samples")
     parser.add_argument("--models", nargs="+", default=None, help="default: tiny.en, plus base when installed")
     parser.add_argument("--markdown", type=Path)
     args = parser.parse_args()
@@ -103,7 +103,13 @@ def main() -> int:
             pass
     from faster_whisper import WhisperModel
 
-    calls = [c for folder in args.folders for c in references(folder)]
+    folders = args.folders
+    if not folders:
+        sys.path.insert(0, str(ROOT / "scripts"))
+        from real_samples import pyannote_sample
+
+        folders = [ROOT / "audio_samples", pyannote_sample()]
+    calls = [c for folder in folders for c in references(folder)]
     lines = [
         "| call | model | WER fw alone | WER callcoach | key words fw alone | key words callcoach |",
         "|---|---|---|---|---|---|",
