@@ -127,7 +127,8 @@ class ChannelDiarizer:
         for c in range(audio.channels):
             speaker = speaker_name(c)
             speakers.append(speaker)
-            segments += mask_to_segments(active[c], FRAME_S, speaker, min_on_s=0.25, min_off_s=0.35, pad_s=0.05)
+            # each channel holds one party, so pauses inside a turn (up to 0.6 s) can be bridged safely
+            segments += mask_to_segments(active[c], FRAME_S, speaker, min_on_s=0.25, min_off_s=0.6, pad_s=0.05)
         if progress:
             progress(1.0)
         segments.sort(key=lambda s: (s.start_s, s.speaker))
