@@ -1,10 +1,16 @@
-"""Scoring many recordings into one output folder.
+"""Scoring many recordings into one output folder, resumably.
 
 :func:`score_paths` finds the audio in files and folders, gives each call a
-unique, file-system-safe id, scores each one (a failure is recorded and the
-run goes on), and writes per call ``<id>.json`` and ``<id>.html``, and per
-run ``index.html`` and ``calls.csv``. Every file is written atomically (to a
-temporary name, then renamed). An output folder that holds files callcoach
+unique, file-system-safe id, and scores the calls that are not already done
+(a call is done when the store holds its result under the same fingerprint:
+audio content, file name, settings, rubric and models) on an engine from
+:mod:`callcoach.distributed` (this process, worker processes, or Ray). For
+each call it writes ``<id>.json`` and ``<id>.html`` and a row in the results
+store (``callcoach.sqlite``, :mod:`callcoach.store`); for the run
+``index.html`` and ``calls.csv``, built from the store. A failure is recorded
+and the run goes on. Every file is written atomically (to a temporary name,
+then renamed), and the store commits one call at a time, so a run killed at
+any moment can be started again. An output folder that holds files callcoach
 did not write is refused unless the caller allows overwriting.
 """
 
@@ -15,18 +21,22 @@ import json
 import os
 import re
 import tempfile
+import time
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterator, Literal, Mapping, Sequence
 
 from .audio import is_audio_path
-from .errors import AudioError, CallcoachError, UsageError
-from .pipeline import Models, ProgressFn, analyse_call
-from .records import CallResult, result_from_dict, result_to_dict
+from .distributed import Outcome, Scorer, ScorerFactory, Task, default_workers, import_ray, make_engine
+from .errors import UsageError
+from .metadata import MetadataRow, agent_from_name, load_metadata, match_metadata
+from .records import result_from_dict
 from .settings import Settings
+from .store import RunIdentity, Store, file_sha1, open_store, what_changed
 
 MARKER = ".callcoach"
+LOCK = ".callcoach.lock"
 
 
 @dataclass(frozen=True)
@@ -44,14 +54,57 @@ class Failure:
 
 @dataclass(frozen=True)
 class RunSummary:
+    """What a run did: ids of the calls scored and skipped (already done), and each failure with its reason."""
+
     out_dir: Path
     scored: tuple[str, ...]
     failed: tuple[Failure, ...]
-    results: tuple[CallResult, ...] = field(repr=False, default=())
+    skipped: tuple[str, ...] = ()
+    audio_s: float = 0.0
+    elapsed_s: float = 0.0
+    run_id: int = 0
 
     @property
     def exit_code(self) -> int:
         return 1 if self.failed else 0
+
+
+EventKind = Literal["start", "stage", "scored", "skipped", "failed"]
+
+
+@dataclass(frozen=True)
+class BatchEvent:
+    """One progress report of a run, for a progress bar and a log.
+
+    ``kind``: ``start`` (a call was handed to a worker; ``message`` says why it
+    is scored: new, audio changed, ...), ``stage`` (in-process runs only:
+    ``message`` is the stage), ``scored``, ``skipped`` (already done),
+    ``failed`` (``message`` is the reason). Counters are for the whole run;
+    ``audio_done_s`` is the audio scored in this run; ``fraction`` is the share
+    of the run's work done (by file size) and ``eta_s`` the time left (None
+    until a call is done).
+    """
+
+    kind: EventKind
+    call_id: str
+    source: str
+    message: str
+    calls_total: int
+    scored: int
+    skipped: int
+    failed: int
+    audio_done_s: float
+    elapsed_s: float
+    fraction: float
+    eta_s: float | None
+    call_audio_s: float = 0.0
+
+    @property
+    def calls_done(self) -> int:
+        return self.scored + self.skipped + self.failed
+
+
+BatchProgressFn = Callable[[BatchEvent], None]
 
 
 def safe_id(stem: str) -> str:
@@ -141,36 +194,146 @@ def audio_href(source: Path, out_dir: Path, *, embed: bool) -> str:
     return Path(rel).as_posix()
 
 
-def write_call(result: CallResult, source: Path, out_dir: Path, renderer, *, embed_audio: bool) -> dict:
-    data = result_to_dict(result)
-    write_atomic(out_dir / f"{result.call_id}.json", json.dumps(data, indent=2, ensure_ascii=False))
-    html = renderer.render_call(data, audio_href(source, out_dir, embed=embed_audio))
-    write_atomic(out_dir / f"{result.call_id}.html", html)
-    return data
+class RunLock:
+    """Keeps a second run (or ``callcoach report``) out of a folder while one writes to it.
+
+    An advisory ``flock`` on ``DIR/.callcoach.lock``, released by the system
+    even when the run is killed.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        self.path = out_dir / LOCK
+        self.fh = None
+
+    def __enter__(self) -> "RunLock":
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: no lock
+            return self
+        self.fh = open(self.path, "a")
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.fh.close()
+            raise UsageError(f"{self.path.parent}: another callcoach run is writing to this folder; wait for it to end") from None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fh is not None:
+            self.fh.close()  # closing releases the lock
 
 
-def write_index(out_dir: Path, results: Iterable[dict], renderer) -> None:
+# -------------------------------------------------------------------- index
+
+
+def write_index(out_dir: Path, store: Store, renderer) -> int:
+    """Write ``index.html`` and ``calls.csv`` from every call the store holds; returns the number of calls."""
     from .report import agent_summaries, index_row, write_csv
 
-    rows = [index_row(r, f"{r['call']['id']}.html", None) for r in results]
-    rows.sort(key=lambda r: r.get("call_id", ""))
+    rows = []
+    for row, result in store.scored():  # one result in memory at a time
+        item = index_row(result, f"{row['call_id']}.html", row["agent"])
+        item.update(team=row["team"] or "", date=row["date"] or "", direction=row["direction"] or "")
+        rows.append(item)
     write_atomic(out_dir / "index.html", renderer.render_index(rows, agent_summaries(rows)))
     tmp = out_dir / ".calls.csv.tmp"
     write_csv(rows, tmp)
     os.replace(tmp, out_dir / "calls.csv")
+    return len(rows)
 
 
-def load_results(out_dir: Path) -> list[dict]:
-    """Every per-call JSON in a report folder (for rebuilding the index)."""
-    out = []
+def load_results(out_dir: Path) -> Iterator[dict]:
+    """Every per-call JSON result in a report folder, one at a time (files that are not results are passed over)."""
     for path in sorted(out_dir.glob("*.json")):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if isinstance(data, dict) and "schema_version" in data and "scorecard" in data:
-            out.append(data)
-    return out
+        if isinstance(data, dict) and "schema_version" in data and "scorecard" in data and "call" in data:
+            yield data
+
+
+def rebuild_index(out_dir: Path | str, templates: Path | None = None) -> int:
+    """``callcoach report DIR``: rebuild ``index.html`` and ``calls.csv`` from the store, without audio.
+
+    A folder written before the store existed has its JSON results imported
+    first. Returns the number of calls in the index.
+
+    Raises:
+        UsageError: not a report folder, or it holds no results.
+        TemplateError: a bad template.
+    """
+    from .report import ReportRenderer
+
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir() or not (out_dir / MARKER).is_file():
+        raise UsageError(f"{out_dir}: not a folder of callcoach reports")
+    renderer = ReportRenderer(templates)
+    with RunLock(out_dir), open_store(out_dir) as store:
+        if not store.counts().get("scored"):
+            for data in load_results(out_dir):  # a folder from before the store: import its JSON
+                meta = data.get("meta") or {}
+                metadata = meta.get("metadata") or {}
+                store.record_scored(0, data, fingerprint="", parts={}, metadata={k: str(v) for k, v in metadata.items()})
+        n = write_index(out_dir, store, renderer)
+    if not n:
+        raise UsageError(f"{out_dir}: holds no callcoach results")
+    return n
+
+
+# ---------------------------------------------------------------- the run
+
+
+class _Tally:
+    """Counters and the time/size arithmetic behind :class:`BatchEvent`."""
+
+    def __init__(self, inputs: Sequence[CallInput], emit: BatchProgressFn | None) -> None:
+        self.emit_fn = emit
+        self.total = len(inputs)
+        self.size = {item.call_id: _size(item.path) for item in inputs}
+        self.bytes_total = sum(self.size.values()) or 1
+        self.bytes_skipped = 0
+        self.bytes_worked = 0.0
+        self.scored = self.skipped = self.failed = 0
+        self.audio_s = 0.0
+        self.t0 = time.monotonic()
+
+    def emit(self, kind: EventKind, item: CallInput | None, message: str = "", *, audio_s: float = 0.0,
+             fraction_of_call: float = 0.0) -> None:
+        if item is not None and kind in ("scored", "failed"):
+            self.bytes_worked += self.size.get(item.call_id, 0)
+        if kind == "skipped" and item is not None:
+            self.bytes_skipped += self.size.get(item.call_id, 0)
+        if kind in ("scored", "skipped", "failed") and item is not None:  # a missing path is no call of the total
+            setattr(self, kind, getattr(self, kind) + 1)
+        self.audio_s += audio_s
+        if self.emit_fn is None:
+            return
+        elapsed = time.monotonic() - self.t0
+        worked = self.bytes_worked + (self.size.get(item.call_id, 0) * fraction_of_call if item and kind == "stage" else 0)
+        left = max(self.bytes_total - self.bytes_skipped - worked, 0)
+        eta = elapsed * left / worked if worked > 0 else None
+        self.emit_fn(BatchEvent(
+            kind=kind, call_id=item.call_id if item else "", source=str(item.path) if item else "", message=message,
+            calls_total=self.total, scored=self.scored, skipped=self.skipped, failed=self.failed,
+            audio_done_s=self.audio_s, elapsed_s=elapsed, fraction=min(1.0, (self.bytes_skipped + worked) / self.bytes_total),
+            eta_s=eta, call_audio_s=audio_s,
+        ))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _remove_outputs(out_dir: Path, call_id: str) -> None:
+    for suffix in (".json", ".html"):
+        try:
+            (out_dir / f"{call_id}{suffix}").unlink()
+        except FileNotFoundError:
+            pass
 
 
 def score_paths(
@@ -179,45 +342,153 @@ def score_paths(
     settings: Settings | None = None,
     *,
     overwrite: bool = False,
-    progress: ProgressFn | None = None,
+    progress: BatchProgressFn | None = None,
+    workers: int | None = None,
+    engine: Literal["local", "ray"] = "local",
+    ray_address: str | None = None,
+    force: bool = False,
+    metadata: Path | str | None = None,
+    scorer_factory: ScorerFactory = Scorer,
 ) -> RunSummary:
-    """Score files and folders into ``out_dir``. Bad files are recorded, never fatal."""
+    """Score files and folders into ``out_dir``, skipping calls already done there. Bad files are recorded, never fatal.
+
+    ``workers``: processes scoring at once (None: as many as the cores and
+    memory allow; 1: in this process); with ``engine="ray"``, the number of
+    Ray actors (None: the cluster's CPUs). ``force`` scores every call again.
+    ``metadata``: a CSV of agent, team, date and direction per file
+    (:func:`load_metadata`). ``scorer_factory`` builds each worker's
+    :class:`~callcoach.distributed.Scorer` (a module-level callable).
+
+    Raises:
+        UsageError: bad options, metadata or output folder (before any call is scored).
+        RubricError, TemplateError: a bad rubric or template (likewise).
+    """
+    from .pipeline import Models
     from .report import ReportRenderer
 
     settings = settings or Settings()
     out_dir = Path(out_dir)
-    models = Models(settings)  # rubric errors surface here, before any audio
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers must be 1 or more, got {workers}")
+    if engine not in ("local", "ray"):
+        raise UsageError(f"unknown engine {engine!r}: use local or ray")
+    if engine == "ray":
+        import_ray()
+    Models(settings)  # rubric errors surface here, before any audio
     renderer = ReportRenderer(settings.templates)  # template errors too
-    prepare_out_dir(out_dir, overwrite=overwrite)
+    identity = RunIdentity.of(settings)
     inputs, failures = discover(paths)
-    scored: list[str] = []
-    results: list[CallResult] = []
-    for i, item in enumerate(inputs):
-        try:
-            result = analyse_call(
-                item.path,
-                settings,
-                models=models,
-                call_id=item.call_id,
-                source_name=item.source_name,
-                progress=progress,
-                call_index=i,
-                calls_total=len(inputs),
-            )
-            write_call(result, item.path, out_dir, renderer, embed_audio=settings.embed_audio)
-        except AudioError as exc:
-            failures.append(Failure(str(item.path), exc.problem))
-            continue
-        except CallcoachError as exc:
-            failures.append(Failure(str(item.path), str(exc)))
-            continue
-        except Exception as exc:  # a crash inside a model must not end the run
-            failures.append(Failure(str(item.path), f"internal error: {type(exc).__name__}: {exc}"))
-            continue
-        scored.append(item.call_id)
-        results.append(result)
-    write_index(out_dir, load_results(out_dir), renderer)
-    return RunSummary(out_dir, tuple(scored), tuple(failures), tuple(results))
+    given: dict[str, Mapping[str, str]] = {}
+    if metadata is not None:
+        given = match_metadata(load_metadata(metadata), inputs, Path(metadata))
+    prepare_out_dir(out_dir, overwrite=overwrite)
+    n_workers = workers or min(default_workers(), max(len(inputs), 1))
+
+    with RunLock(out_dir), open_store(out_dir) as store:
+        for stale in out_dir.glob(".*.tmp"):  # half-written files of a run that was killed
+            stale.unlink(missing_ok=True)
+        run_id = store.begin_run(
+            settings=settings.to_dict(), models=identity.models, engine=engine,
+            workers=n_workers if engine == "local" or workers else 0, n_inputs=len(inputs),
+        )
+        tally = _Tally(inputs, progress)
+        for failure in failures:
+            tally.emit("failed", None, f"{failure.source}: {failure.message}")
+        scored: list[str] = []
+        skipped: list[str] = []
+        # what the driver keeps about the calls in flight (at most the engine's window)
+        inflight: dict[str, tuple[CallInput, str, dict[str, str], Mapping[str, str], str]] = {}
+
+        def fail(item: CallInput, message: str, fingerprint: str | None, parts: Mapping[str, str], md: Mapping[str, str]) -> None:
+            _remove_outputs(out_dir, item.call_id)
+            store.record_failed(run_id, item.call_id, item.source_name, message, fingerprint=fingerprint, parts=parts, metadata=md)
+            failures.append(Failure(str(item.path), message))
+            tally.emit("failed", item, message)
+
+        def plan() -> Iterator[Task]:
+            for item in inputs:
+                stored = store.get_call(item.call_id)
+                md = dict(given.get(item.call_id) or (stored.metadata if stored else {}))
+                if not md and (agent := agent_from_name(item.path.stem)):
+                    md = {"agent": agent}
+                try:
+                    fingerprint, parts = identity.fingerprint(file_sha1(item.path), item.source_name)
+                except OSError as exc:
+                    fail(item, f"cannot read the file ({exc.strerror or exc})", None, {}, md)
+                    continue
+                reason = _why_score(stored, fingerprint, parts, out_dir, item.call_id, force)
+                if reason is None:
+                    note = "already scored"
+                    if md != dict(stored.metadata):
+                        _refresh_metadata(store, out_dir, renderer, item, md, settings.embed_audio)
+                        note = "already scored; metadata updated"
+                    skipped.append(item.call_id)
+                    tally.emit("skipped", item, note)
+                    continue
+                inflight[item.call_id] = (item, fingerprint, parts, md, reason)
+                yield Task(item.call_id, str(item.path), item.source_name, fingerprint, md)
+
+        def on_start(task: Task, retry: bool) -> None:
+            item, *_, reason = inflight[task.call_id]
+            tally.emit("start", item, "retry alone after a worker died" if retry else reason)
+
+        def on_stage(task: Task, stage: str, fraction: float) -> None:
+            tally.emit("stage", inflight[task.call_id][0], stage, fraction_of_call=fraction)
+
+        runner = make_engine(
+            engine, settings, out_dir, n_workers, ray_address=ray_address, scorer_factory=scorer_factory,
+            workers_given=workers is not None,
+        )
+        for outcome in runner.run(plan(), on_start=on_start, on_stage=on_stage):
+            item, fingerprint, parts, md, _ = inflight.pop(outcome.call_id)
+            if not outcome.ok:
+                fail(item, outcome.error or "unknown error", fingerprint, parts, md)
+                continue
+            _write_outcome(out_dir, outcome)
+            store.record_scored(run_id, outcome.result, fingerprint=fingerprint, parts=parts, metadata=md)
+            scored.append(item.call_id)
+            tally.emit("scored", item, audio_s=float(outcome.result["call"].get("duration_s") or 0.0))
+        write_index(out_dir, store, renderer)
+        store.finish_run(run_id, skipped=len(skipped))
+    return RunSummary(
+        out_dir, tuple(scored), tuple(failures), tuple(skipped), tally.audio_s, time.monotonic() - tally.t0, run_id
+    )
 
 
-__all__ = ["RunSummary", "Failure", "score_paths", "discover", "safe_id", "load_results", "result_from_dict"]
+def _why_score(stored, fingerprint: str, parts: Mapping[str, str], out_dir: Path, call_id: str, force: bool) -> str | None:
+    """Why this call must be scored (None: it is done)."""
+    if force:
+        return "--force"
+    if stored is None:
+        return "new"
+    if stored.status == "failed":
+        return "failed before"
+    if not stored.fingerprint:
+        return "no fingerprint (imported from an older report folder)"
+    if stored.fingerprint != fingerprint:
+        return what_changed(stored.fingerprint_parts, parts)
+    if not (out_dir / f"{call_id}.json").is_file() or not (out_dir / f"{call_id}.html").is_file():
+        return "report files missing"
+    return None
+
+
+def _write_outcome(out_dir: Path, outcome: Outcome) -> None:
+    write_atomic(out_dir / f"{outcome.call_id}.json", json.dumps(outcome.result, indent=2, ensure_ascii=False))
+    write_atomic(out_dir / f"{outcome.call_id}.html", outcome.html or "")
+
+
+def _refresh_metadata(store: Store, out_dir: Path, renderer, item: CallInput, md: Mapping[str, str], embed: bool) -> None:
+    """New metadata for a call already scored: rewrite its JSON, report and row, without scoring it again."""
+    result = store.result(item.call_id)
+    if result is not None:
+        result.setdefault("meta", {})["metadata"] = dict(md)
+        html = renderer.render_call(result, audio_href(item.path, out_dir, embed=embed))
+        _write_outcome(out_dir, Outcome(item.call_id, result, html))
+    store.set_metadata(item.call_id, md, result)
+
+
+__all__ = [
+    "BatchEvent", "CallInput", "Failure", "MetadataRow", "RunSummary", "agent_from_name", "discover", "load_metadata",
+    "load_results", "match_metadata", "prepare_out_dir", "rebuild_index", "result_from_dict", "safe_id", "score_paths",
+    "write_atomic", "write_index",
+]

@@ -7,14 +7,17 @@ Exit status: 0 every call scored, 1 some inputs failed (each reported),
 from __future__ import annotations
 
 import argparse
+import datetime
 import sys
-import time
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import TYPE_CHECKING, Sequence, TextIO
 
 from . import __version__
 from .errors import CallcoachError, ModelError, RubricError, TemplateError, UsageError
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .batch import BatchEvent
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -33,30 +36,44 @@ outputs (in --out DIR):
   <call_id>.html   the coaching report of one call
   index.html       every call of the folder, sortable, with a per-agent summary
   calls.csv        one row per call, for spreadsheets
+  callcoach.sqlite the results store: every call, run and fingerprint (docs/STORE.md)
+
+resume: run the same command again; only calls that are new, failed before, or
+whose audio, settings, rubric or models changed are scored (--force: all).
 
 examples:
   callcoach score audio_samples --out reports_out
   callcoach score call1.wav call2.mp3 --out today --agent-channel left
   callcoach score calls/ --out qa --rubric my_rubric.yaml --asr-model base
+  callcoach score /data/calls --out /data/qa --workers 8 --metadata calls.csv --log-file qa.log
+  callcoach score /shared/calls --out /shared/qa --engine ray --ray-address ray://head:10001
 
-exit status: 0 all calls scored, 1 some files failed (listed), 2 usage error
+exit status: 0 all calls scored (or already done), 1 some files failed (listed), 2 usage error
 """
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser: one sub-parser per command, each carrying its handler (``set_defaults(handler=...)``)."""
     parser = argparse.ArgumentParser(
         prog="callcoach", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"callcoach {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_score(sub)
+    _add_report(sub)
+    return parser
 
+
+def _add_score(sub) -> None:
     score = sub.add_parser(
         "score",
         help="score audio files and folders into reports",
-        description="Score recorded calls (WAV, FLAC, MP3, OGG, M4A; mono or stereo; 8-48 kHz) into JSON and HTML reports.",
+        description="Score recorded calls (WAV, FLAC, MP3, OGG, M4A; mono or stereo; 8-48 kHz) into JSON and HTML reports. "
+        "A run started again in the same --out folder scores only what is missing or changed.",
         epilog=SCORE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    score.set_defaults(handler=_score)
     score.add_argument("paths", nargs="+", metavar="PATH", type=Path, help="audio file or folder (searched recursively)")
     score.add_argument("--out", "-o", required=True, type=Path, metavar="DIR", help="folder for the reports (created if missing)")
     score.add_argument("--overwrite", action="store_true", help="allow writing into a folder that holds files callcoach did not write")
@@ -82,53 +99,110 @@ def build_parser() -> argparse.ArgumentParser:
     )
     asr.add_argument("--language", default="en", help="spoken language for multilingual models (default en)")
     asr.add_argument("--beam-size", type=int, default=1, metavar="N", help="decoding beam (default 1: greedy, measured as accurate and faster)")
-    asr.add_argument("--threads", type=int, default=0, metavar="N", help="CPU threads for speech recognition (default: up to 4)")
+    asr.add_argument("--threads", type=int, default=0, metavar="N", help="CPU threads for speech recognition per worker (default: the cores shared between workers, up to 4)")
     rep = score.add_argument_group("scorecard and reports")
     rep.add_argument("--rubric", type=Path, metavar="FILE", help="your own YAML scorecard (format: docs/RUBRIC.md)")
     rep.add_argument("--templates", type=Path, metavar="DIR", help="folder of report templates overriding the defaults")
     rep.add_argument("--embed-audio", action="store_true", help="embed the recording in each HTML report instead of linking it")
+    rep.add_argument(
+        "--metadata", type=Path, metavar="FILE.csv",
+        help="CSV with columns file (path or name), agent, team, date (YYYY-MM-DD), direction (inbound|outbound|internal). "
+        "Without it, a file named <agent>__anything.wav gives the agent",
+    )
+    run = score.add_argument_group("running")
+    run.add_argument(
+        "--workers", "-j", type=int, metavar="N",
+        help="calls scored at once, each worker loading the models once (default: as many as the cores and memory allow, "
+        "1.5 GB each; 1 = in this process). With --engine ray: the number of Ray actors (default: the cluster's CPUs)",
+    )
+    run.add_argument("--engine", choices=["local", "ray"], default="local", help="local (default): worker processes on this machine; ray: Ray actors (pip install 'callcoach[ray]')")
+    run.add_argument("--ray-address", metavar="ADDR", help="Ray cluster to use with --engine ray (default: $RAY_ADDRESS, else a local Ray)")
+    run.add_argument("--force", action="store_true", help="score every call again, even those already done in --out")
     out = score.add_argument_group("output")
     out.add_argument("--quiet", "-q", action="store_true", help="no progress bar; errors and the summary only")
+    out.add_argument("--log-file", type=Path, metavar="FILE", help="append a plain log of each call's start, end or failure (with the reason)")
 
-    report = sub.add_parser("report", help="rebuild index.html and calls.csv of a report folder from its JSON files")
+
+def _add_report(sub) -> None:
+    report = sub.add_parser(
+        "report",
+        help="rebuild index.html and calls.csv of a report folder from its results store",
+        description="Rebuild index.html and calls.csv of a report folder from its results store (callcoach.sqlite); no audio is needed.",
+    )
+    report.set_defaults(handler=_report)
     report.add_argument("out", type=Path, metavar="DIR", help="a folder written by 'callcoach score'")
     report.add_argument("--templates", type=Path, metavar="DIR", help="folder of report templates overriding the defaults")
-    return parser
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(seconds)
+    h, rest = divmod(seconds, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
+
+
+def _speed(event: BatchEvent) -> float:
+    return event.audio_done_s / event.elapsed_s if event.elapsed_s > 0 else 0.0
 
 
 class ProgressBar:
-    """Turns the library's progress events into one line on a terminal."""
+    """Turns the library's batch events into one line on a terminal (a line per finished call otherwise)."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.tty = stream.isatty()
-        self.t0 = time.monotonic()
-        self.last_call = -1
+        self.drawn = False
 
-    def __call__(self, event) -> None:
+    def __call__(self, event: BatchEvent) -> None:
         if not self.tty:
-            if event.call_index != self.last_call:
-                self.last_call = event.call_index
-                self.stream.write(f"[{event.call_index + 1}/{event.calls_total}] {event.call_id} ({event.audio_s:.0f} s of audio)\n")
+            if event.kind in ("scored", "failed") and event.call_id:
+                what = f"scored ({event.call_audio_s:.0f} s of audio)" if event.kind == "scored" else "failed"
+                self.stream.write(f"[{event.calls_done}/{event.calls_total}] {event.call_id} {what}\n")
                 self.stream.flush()
             return
-        done = (event.call_index + event.fraction) / max(event.calls_total, 1)
-        width = 28
-        filled = int(done * width)
-        elapsed = time.monotonic() - self.t0
-        eta = elapsed / done - elapsed if done > 0.02 else 0.0
+        width = 24
+        filled = int(event.fraction * width)
+        extra = ", ".join(f"{n} {label}" for n, label in ((event.skipped, "skipped"), (event.failed, "failed")) if n)
         line = (
-            f"\r[{'#' * filled}{'.' * (width - filled)}] {done * 100:5.1f}%  "
-            f"call {event.call_index + 1}/{event.calls_total} {event.call_id[:30]} {event.stage:<10} "
-            f"eta {int(eta // 60):d}:{int(eta % 60):02d}"
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {event.calls_done}/{event.calls_total} calls"
+            f"  {event.audio_done_s / 3600:.2f} h audio  {_speed(event):.1f}x real time  left {_clock(event.eta_s)}"
+            + (f"  ({extra})" if extra else "")
+            + (f"  {event.call_id[:24]}" if event.call_id else "")
         )
-        self.stream.write(line[:160].ljust(100))
+        self.stream.write(line[:160].ljust(110))
         self.stream.flush()
+        self.drawn = True
 
     def close(self) -> None:
-        if self.tty:
+        if self.tty and self.drawn:
             self.stream.write("\n")
             self.stream.flush()
+
+
+class RunLog:
+    """``--log-file``: one plain line per call start, end, skip or failure (appended; flushed line by line)."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self.fh = path.open("a", encoding="utf-8", buffering=1)
+        except OSError as exc:
+            raise UsageError(f"--log-file {path}: cannot write ({exc.strerror or exc})") from None
+
+    def write(self, text: str) -> None:
+        stamp = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+        self.fh.write(f"{stamp} {text}\n")
+
+    def __call__(self, event: BatchEvent) -> None:
+        if event.kind == "stage":
+            return
+        what = {"start": event.message, "scored": f"{event.call_audio_s:.1f} s of audio",
+                "skipped": event.message, "failed": event.message}[event.kind]
+        name = f"{event.call_id} ({event.source})" if event.call_id else ""
+        self.write(f"{event.kind:<7} {name}{': ' if name else ''}{what}")
+
+    def close(self) -> None:
+        self.fh.close()
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -161,31 +235,51 @@ def _score(args: argparse.Namespace, err: TextIO) -> int:
 
     settings = _settings(args)
     bar = None if args.quiet else ProgressBar(err)
+    log = RunLog(args.log_file) if args.log_file else None
+    hooks = [h for h in (bar, log) if h is not None]
+
+    def progress(event: BatchEvent) -> None:
+        for hook in hooks:
+            hook(event)
+
     try:
-        summary = score_paths(args.paths, args.out, settings, overwrite=args.overwrite, progress=bar)
+        if log:
+            log.write(f"run     callcoach {__version__} score {' '.join(str(p) for p in args.paths)} --out {args.out}")
+        try:
+            summary = score_paths(
+                args.paths, args.out, settings, overwrite=args.overwrite, progress=progress if hooks else None,
+                workers=args.workers, engine=args.engine, ray_address=args.ray_address, force=args.force,
+                metadata=args.metadata,
+            )
+        finally:
+            if bar:
+                bar.close()
+        for failure in summary.failed:
+            err.write(f"error: {failure.source}: {failure.message}\n")
+        speed = summary.audio_s / summary.elapsed_s if summary.elapsed_s > 0 else 0.0
+        line = (
+            f"scored {len(summary.scored)} call(s), skipped {len(summary.skipped)} (already done), "
+            f"{len(summary.failed)} failed; {summary.audio_s / 3600:.2f} h of audio in {_clock(summary.elapsed_s)} "
+            f"({speed:.1f}x real time); reports in {summary.out_dir} (open {summary.out_dir / 'index.html'})"
+        )
+        err.write(line + "\n")
+        if log:
+            log.write(f"end     {line}")
+        return summary.exit_code
+    except BaseException as exc:
+        if log:
+            log.write(f"stopped {type(exc).__name__}: {exc}")
+        raise
     finally:
-        if bar:
-            bar.close()
-    for failure in summary.failed:
-        err.write(f"error: {failure.source}: {failure.message}\n")
-    err.write(
-        f"scored {len(summary.scored)} call(s), {len(summary.failed)} failed; reports in {summary.out_dir}"
-        f" (open {summary.out_dir / 'index.html'})\n"
-    )
-    return summary.exit_code
+        if log:
+            log.close()
 
 
 def _report(args: argparse.Namespace, err: TextIO) -> int:
-    from .batch import load_results, write_index
-    from .report import ReportRenderer
+    from .batch import rebuild_index
 
-    if not args.out.is_dir():
-        raise UsageError(f"{args.out}: not a folder of callcoach reports")
-    results = load_results(args.out)
-    if not results:
-        raise UsageError(f"{args.out}: holds no callcoach JSON results")
-    write_index(args.out, results, ReportRenderer(args.templates))
-    err.write(f"rebuilt index.html and calls.csv from {len(results)} result(s) in {args.out}\n")
+    n = rebuild_index(args.out, args.templates)
+    err.write(f"rebuilt index.html and calls.csv from {n} result(s) in {args.out}\n")
     return EXIT_OK
 
 
@@ -197,9 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        if args.command == "score":
-            return _score(args, err)
-        return _report(args, err)
+        return args.handler(args, err)
     except (UsageError, RubricError, TemplateError, ModelError) as exc:
         err.write(f"error: {exc}\n")
         return EXIT_USAGE
