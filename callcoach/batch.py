@@ -194,6 +194,26 @@ def audio_href(source: Path, out_dir: Path, *, embed: bool) -> str:
     return Path(rel).as_posix()
 
 
+def report_audio_href(source: Path, out_dir: Path, call_id: str, result: Mapping, *, redact: str, embed: bool) -> str | None:
+    """The recording the report may play, by redaction mode.
+
+    ``off``: the original. ``text``: none (the original would play what the
+    text hides). ``text+audio``: ``<call_id>.redacted.wav`` beside the report,
+    with every redacted span replaced by a tone.
+    """
+    if redact == "off":
+        return audio_href(source, out_dir, embed=embed)
+    if redact != "text+audio":
+        return None
+    from .audio import load_audio
+    from .redact import redact_audio, redacted_spans, write_wav
+
+    target = out_dir / f"{call_id}.redacted.wav"
+    audio = load_audio(source)
+    write_wav(target, redact_audio(audio.samples, audio.sample_rate_hz, redacted_spans(result)), audio.sample_rate_hz)
+    return audio_href(target, out_dir, embed=embed)
+
+
 class RunLock:
     """Keeps a second run (or ``callcoach report``) out of a folder while one writes to it.
 
@@ -329,7 +349,7 @@ def _size(path: Path) -> int:
 
 
 def _remove_outputs(out_dir: Path, call_id: str) -> None:
-    for suffix in (".json", ".html"):
+    for suffix in (".json", ".html", ".redacted.wav"):
         try:
             (out_dir / f"{call_id}{suffix}").unlink()
         except FileNotFoundError:
@@ -420,7 +440,7 @@ def score_paths(
                 if reason is None:
                     note = "already scored"
                     if md != dict(stored.metadata):
-                        _refresh_metadata(store, out_dir, renderer, item, md, settings.embed_audio)
+                        _refresh_metadata(store, out_dir, renderer, item, md, settings)
                         note = "already scored; metadata updated"
                     skipped.append(item.call_id)
                     tally.emit("skipped", item, note)
@@ -477,12 +497,15 @@ def _write_outcome(out_dir: Path, outcome: Outcome) -> None:
     write_atomic(out_dir / f"{outcome.call_id}.html", outcome.html or "")
 
 
-def _refresh_metadata(store: Store, out_dir: Path, renderer, item: CallInput, md: Mapping[str, str], embed: bool) -> None:
+def _refresh_metadata(store: Store, out_dir: Path, renderer, item: CallInput, md: Mapping[str, str], settings: Settings) -> None:
     """New metadata for a call already scored: rewrite its JSON, report and row, without scoring it again."""
     result = store.result(item.call_id)
     if result is not None:
         result.setdefault("meta", {})["metadata"] = dict(md)
-        html = renderer.render_call(result, audio_href(item.path, out_dir, embed=embed))
+        href = report_audio_href(
+            item.path, out_dir, item.call_id, result, redact=settings.redact, embed=settings.embed_audio
+        )
+        html = renderer.render_call(result, href)
         _write_outcome(out_dir, Outcome(item.call_id, result, html))
     store.set_metadata(item.call_id, md, result)
 

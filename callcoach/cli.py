@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_score(sub)
     _add_report(sub)
+    _add_eval(sub)
     return parser
 
 
@@ -104,6 +105,14 @@ def _add_score(sub) -> None:
     rep.add_argument("--rubric", type=Path, metavar="FILE", help="your own YAML scorecard (format: docs/RUBRIC.md)")
     rep.add_argument("--templates", type=Path, metavar="DIR", help="folder of report templates overriding the defaults")
     rep.add_argument("--embed-audio", action="store_true", help="embed the recording in each HTML report instead of linking it")
+    rep.add_argument(
+        "--redact",
+        choices=["text", "text+audio", "off"],
+        default="text",
+        help="personal data (card, phone, e-mail, account numbers, addresses, dates of birth, the customer's name) "
+        "in every output: text (default) replaces it with [CARD], [PHONE], ... and links no recording; "
+        "text+audio also writes <call_id>.redacted.wav (spans replaced by a tone) for the player; off keeps everything",
+    )
     rep.add_argument(
         "--metadata", type=Path, metavar="FILE.csv",
         help="CSV with columns file (path or name), agent, team, date (YYYY-MM-DD), direction (inbound|outbound|internal). "
@@ -226,6 +235,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         rubric=args.rubric,
         templates=args.templates,
         embed_audio=args.embed_audio,
+        redact=args.redact,
         pyannote_pipeline=args.pyannote_pipeline,
     )
 
@@ -281,6 +291,44 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
     n = rebuild_index(args.out, args.templates)
     err.write(f"rebuilt index.html and calls.csv from {n} result(s) in {args.out}\n")
     return EXIT_OK
+
+
+def _add_eval(sub) -> None:
+    ev = sub.add_parser(
+        "eval",
+        help="score calls that have ground truth and print accuracy and speed tables",
+        description=(
+            "Score every audio file that has <id>.truth.json beside it (the demo calls, or a corpus made by "
+            "scripts/make_corpus.py) and print word error rate, diarization error rate, role accuracy, event "
+            "precision/recall/F1, check agreement, trajectory accuracy, real-time factor and peak memory, "
+            "per call and per condition."
+        ),
+    )
+    ev.set_defaults(handler=_eval)
+    ev.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="folders (or files) of calls with ground truth")
+    ev.add_argument("--markdown", type=Path, metavar="FILE", help="also write the tables, with machine and settings, to FILE")
+    ev.add_argument("--asr-model", default="tiny.en", metavar="MODEL", help="speech model (default tiny.en)")
+
+
+def _eval(args: argparse.Namespace, err: TextIO) -> int:
+    from .evaluate import benchmarks_document, evaluate, markdown_report, summary
+
+    settings = Settings(asr_model=args.asr_model)
+
+    def progress(score) -> None:
+        err.write(f"  {score.call_id} [{score.condition}]: checks {score.checks_agree}/{score.checks_total}, RTF {score.rtf:.3f}\n")
+
+    evaluation = evaluate(args.paths, settings, on_call=progress)
+    if not evaluation.calls and not evaluation.failures:
+        raise UsageError("no audio file with a <id>.truth.json beside it was found under " + ", ".join(map(str, args.paths)))
+    sys.stdout.write(markdown_report(evaluation) + "\n")
+    sys.stdout.write("summary: " + ", ".join(f"{k} {v:.3f}" for k, v in summary(evaluation).items()) + "\n")
+    if args.markdown:
+        command = "callcoach eval " + " ".join(str(p) for p in args.paths)
+        args.markdown.write_text(benchmarks_document(evaluation, settings, "Evaluation", command), encoding="utf-8")
+    for path, message in evaluation.failures:
+        err.write(f"error: {path}: {message}\n")
+    return EXIT_FAILED if evaluation.failures else EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

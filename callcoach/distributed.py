@@ -79,9 +79,10 @@ class Scorer:
             self.models.transcriber()
 
     def score(self, task: Task, on_stage: Callable[[str, float], None] | None = None) -> Outcome:
-        from .batch import audio_href
+        from .batch import report_audio_href
         from .pipeline import analyse_call
         from .records import result_to_dict
+        from .redact import redact_result
 
         progress = (lambda event: on_stage(event.stage, event.fraction)) if on_stage else None
         path = Path(task.path)
@@ -90,10 +91,14 @@ class Scorer:
                 result = analyse_call(
                     path, self.settings, models=self.models, call_id=task.call_id, source_name=task.source_name, progress=progress
                 )
-            data = result_to_dict(result)
+            # scoring saw the words as said; everything written for people is redacted
+            data = result_to_dict(redact_result(result, self.settings.redact))
             data["meta"]["metadata"] = dict(task.metadata)
             data["meta"]["fingerprint"] = task.fingerprint
-            html = self.renderer.render_call(data, audio_href(path, self.out_dir, embed=self.settings.embed_audio))
+            href = report_audio_href(
+                path, self.out_dir, task.call_id, data, redact=self.settings.redact, embed=self.settings.embed_audio
+            )
+            html = self.renderer.render_call(data, href)
         except AudioError as exc:
             return Outcome(task.call_id, error=exc.problem)
         except StageError as exc:

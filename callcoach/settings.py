@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 DiarizerName = Literal["auto", "channels", "embedded", "pyannote"]
+RedactMode = Literal["text", "text+audio", "off"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class Settings:
     rubric: Path | None = None
     templates: Path | None = None
     embed_audio: bool = False
+    redact: RedactMode = "text"
     pyannote_pipeline: Path | None = None
     thresholds: EventThresholds = field(default_factory=EventThresholds)
 
