@@ -20,7 +20,6 @@ import base64
 import json
 import os
 import re
-import tempfile
 import time
 import unicodedata
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from .distributed import Outcome, Scorer, ScorerFactory, Task, default_workers, 
 from .errors import UsageError
 from .metadata import MetadataRow, agent_from_name, load_metadata, match_metadata
 from .records import result_from_dict
+from .files import write_atomic
 from .settings import Settings
 from .store import RunIdentity, Store, file_sha1, open_store, what_changed
 
@@ -166,21 +166,6 @@ def prepare_out_dir(out_dir: Path, *, overwrite: bool) -> None:
         (out_dir / MARKER).write_text("This folder holds callcoach reports; callcoach may replace its own files here.\n")
     except OSError as exc:
         raise UsageError(f"{out_dir}: cannot write the output folder ({exc.strerror or exc})") from None
-
-
-def write_atomic(path: Path, data: str | bytes) -> None:
-    mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def audio_href(source: Path, out_dir: Path, *, embed: bool) -> str:

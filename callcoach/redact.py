@@ -25,9 +25,8 @@ Entry points: :func:`detect`, :func:`redact_turns`, :func:`redact_result`,
 
 from __future__ import annotations
 
-import os
+import io
 import re
-import tempfile
 import wave
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,6 +36,7 @@ import numpy as np
 
 from .attribute import join_words
 from .errors import CallcoachError
+from .files import write_atomic
 from .records import CallResult, Evidence, Turn, Word
 
 Kind = Literal["card", "phone", "email", "account", "address", "dob", "name", "number"]
@@ -1278,21 +1278,13 @@ def write_wav(path: Path | str, samples: np.ndarray, rate_hz: int) -> Path:
         raise RedactionError(f"rate_hz must be positive; got {rate_hz}")
     path = Path(path)
     pcm = (np.clip(arr, -1.0, 1.0) * 32767.0).round().astype("<i2").T.copy()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        with wave.open(tmp, "wb") as w:
-            w.setnchannels(arr.shape[0])
-            w.setsampwidth(2)
-            w.setframerate(int(rate_hz))
-            w.writeframes(pcm.tobytes())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as w:
+        w.setnchannels(arr.shape[0])
+        w.setsampwidth(2)
+        w.setframerate(int(rate_hz))
+        w.writeframes(pcm.tobytes())
+    write_atomic(path, buffer.getvalue())
     return path
 
 
