@@ -520,7 +520,11 @@ def call_view(result: Mapping[str, Any], audio_href: str | None) -> dict[str, An
         "transcript": (transcript := _transcript(result, styles)),
         "transcript_long": len(transcript) > LONG_TRANSCRIPT_TURNS,
         "events": _events(result),
-        "audio": {"href": audio_href, "embedded": bool(audio_href and audio_href.startswith("data:"))},
+        "audio": {
+            "href": audio_href,
+            "embedded": bool(audio_href and audio_href.startswith("data:")),
+            "redacted": str(((result.get("meta") or {}).get("redaction") or {}).get("mode", "off")) != "off",
+        },
         "schema_version": str(result.get("schema_version", "")),
     }
 
