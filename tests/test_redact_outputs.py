@@ -96,3 +96,25 @@ def test_text_and_audio_writes_a_toned_copy_for_the_player(call_with_card, tmp_p
         assert peak_hz == pytest.approx(1000, abs=15)
         level_db = 20 * np.log10(np.sqrt(np.mean(part**2)))
         assert level_db == pytest.approx(-23, abs=2)  # a -20 dBFS peak sine is -23 dB RMS
+
+
+def test_demo_call_with_spoken_numbers_leaves_none_in_any_output(tmp_path):
+    """calm_billing reads out a meter reading and a reference number."""
+    from pathlib import Path
+    import json
+    import shutil
+
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(Path(__file__).resolve().parents[1] / "audio_samples" / "calm_billing.wav", src)
+    off, on = tmp_path / "off", tmp_path / "on"
+    assert main(["score", str(src), "--out", str(off), "--redact", "off", "--quiet"]) == 0
+    said = " ".join(t["text"] for t in json.loads((off / "calm_billing.json").read_text())["turns"])
+    assert main(["score", str(src), "--out", str(on), "--quiet"]) == 0
+    texts = _all_text(on)
+    data = json.loads(texts["calm_billing.json"])
+    quoted = " ".join(t["text"] for t in data["turns"])
+    assert not LONG_DIGITS.search(quoted), LONG_DIGITS.search(quoted)
+    for number in {m.group(0).strip(" ,.-").lower() for m in LONG_DIGITS.finditer(said)}:
+        for name, text in texts.items():
+            assert number not in text.lower(), f"{name} still holds {number!r}"
