@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence, TextIO
 
 from . import __version__
 from .errors import CallcoachError, ModelError, RubricError, TemplateError, UsageError
+from .files import write_atomic
+from .records import SpeechSegment
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -61,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_score(sub)
     _add_report(sub)
+    _add_rttm(sub)
     _add_eval(sub)
     return parser
 
@@ -293,6 +297,65 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _add_rttm(sub) -> None:
+    rttm = sub.add_parser(
+        "rttm",
+        help="export who-spoke-when of scored calls as RTTM",
+        description="Write the diarization (who spoke when, overlaps kept) of scored calls as RTTM, the format "
+        "pyannote.metrics and other diarization tools read. PATH is a result <id>.json or a folder written by "
+        "'callcoach score'.",
+    )
+    rttm.set_defaults(handler=_rttm)
+    rttm.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="result JSON files or report folders")
+    rttm.add_argument("--output", "-o", type=Path, metavar="FILE", help="write to FILE instead of standard output")
+    rttm.add_argument("--overwrite", action="store_true", help="replace FILE if it already exists")
+    rttm.add_argument("--roles", action="store_true", help="name speakers by role (agent, customer) where known")
+
+
+def _rttm(args: argparse.Namespace, err: TextIO) -> int:
+    from .batch import load_results
+    from .rttm import to_rttm
+
+    results: list[dict] = []
+    for path in args.paths:
+        if path.is_dir():
+            found = list(load_results(path))
+            if not found:
+                raise UsageError(f"{path}: no callcoach results (<id>.json) in this folder")
+            results += found
+        else:
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise UsageError(f"{path}: not a readable callcoach result ({exc})") from None
+            if not isinstance(data, dict) or "speech" not in data:
+                raise UsageError(f"{path}: no 'speech' segments: not a callcoach result, or one written by a callcoach older than 0.2 (score it again)")
+            results.append(data)
+    chunks = []
+    for data in results:
+        if "speech" not in data:
+            err.write(f"warning: {data['call']['id']}: written by a callcoach older than 0.2, without 'speech' segments; score it again to export it\n")
+            continue
+        names = _role_names(data) if args.roles else {}
+        segments = [SpeechSegment(names.get(s["speaker"], s["speaker"]), s["start_s"], s["end_s"]) for s in data["speech"]]
+        chunks.append(to_rttm(data["call"]["id"], segments))
+    text = "".join(chunks)
+    if args.output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    if args.output.exists() and not args.overwrite:
+        raise UsageError(f"{args.output}: already exists; add --overwrite to replace it")
+    write_atomic(args.output, text)
+    err.write(f"wrote {len(chunks)} call(s) to {args.output}\n")
+    return EXIT_OK
+
+
+def _role_names(result: dict) -> dict[str, str]:
+    """Speaker id -> role, for the roles that exactly one speaker holds (others keep their id)."""
+    roles = [s.get("role") for s in result.get("speakers", ())]
+    return {s["id"]: s["role"] for s in result.get("speakers", ()) if s.get("role") and roles.count(s["role"]) == 1}
+
+
 def _add_eval(sub) -> None:
     ev = sub.add_parser(
         "eval",
@@ -308,6 +371,7 @@ def _add_eval(sub) -> None:
     ev.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="folders (or files) of calls with ground truth")
     ev.add_argument("--markdown", type=Path, metavar="FILE", help="also write the tables, with machine and settings, to FILE")
     ev.add_argument("--asr-model", default="tiny.en", metavar="MODEL", help="speech model (default tiny.en)")
+    ev.add_argument("--mono-mix", action="store_true", help="also score each stereo call as the mono mix of its channels")
 
 
 def _eval(args: argparse.Namespace, err: TextIO) -> int:
@@ -318,13 +382,13 @@ def _eval(args: argparse.Namespace, err: TextIO) -> int:
     def progress(score) -> None:
         err.write(f"  {score.call_id} [{score.condition}]: checks {score.checks_agree}/{score.checks_total}, RTF {score.rtf:.3f}\n")
 
-    evaluation = evaluate(args.paths, settings, on_call=progress)
+    evaluation = evaluate(args.paths, settings, mono_mix=args.mono_mix, on_call=progress)
     if not evaluation.calls and not evaluation.failures:
         raise UsageError("no audio file with a <id>.truth.json beside it was found under " + ", ".join(map(str, args.paths)))
     sys.stdout.write(markdown_report(evaluation) + "\n")
     sys.stdout.write("summary: " + ", ".join(f"{k} {v:.3f}" for k, v in summary(evaluation).items()) + "\n")
     if args.markdown:
-        command = "callcoach eval " + " ".join(str(p) for p in args.paths)
+        command = "callcoach eval " + " ".join(str(p) for p in args.paths) + (" --mono-mix" if args.mono_mix else "")
         args.markdown.write_text(benchmarks_document(evaluation, settings, "Evaluation", command), encoding="utf-8")
     for path, message in evaluation.failures:
         err.write(f"error: {path}: {message}\n")

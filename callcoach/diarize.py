@@ -206,6 +206,7 @@ class EmbeddedDiarizer:
     name = "embedded"
     PIECE_S = 3.0
     MIN_PRINT_S = 0.4
+    SHADOW_MIN_S = 0.5
 
     def __init__(self, *, min_speakers: int = 1, max_speakers: int = 4, step_s: float = 2.5, threads: int = 0) -> None:
         import onnxruntime as ort
@@ -250,7 +251,8 @@ class EmbeddedDiarizer:
     def diarize(self, audio: Audio, *, progress: ProgressFn | None = None) -> Diarization:
         x = audio.mono()
         starts, probs = self._local_activity(x, progress)
-        active = probs > 0.5
+        active = _drop_shadow_speakers(probs > 0.5, probs, int(self.SHADOW_MIN_S * 16_000 / SEG_FRAME_STEP))
+        probs = np.where(active | (probs <= 0.5), probs, 0.0)  # a dropped shadow scores nothing below
         pieces = _pieces(active, int(self.PIECE_S * 16_000 / SEG_FRAME_STEP))
         mfcc, energy, f0 = _frame_features(x)
         prints, printed = _voice_prints(pieces, starts, active, mfcc, energy, f0, self.MIN_PRINT_S)
@@ -329,6 +331,39 @@ class EmbeddedDiarizer:
         if lo == 1 and best_score < 0.1:
             best_k = 1  # no clear second voice
         return fcluster(tree, best_k, criterion="maxclust") - 1 if best_k > 1 else np.zeros(n, dtype=int)
+
+
+def _drop_shadow_speakers(active: np.ndarray, probs: np.ndarray, min_frames: int, alone_share: float = 0.1) -> np.ndarray:
+    """Removes local speakers that only ever shadow another one.
+
+    On loud, clipped or band-limited speech the segmentation model sometimes
+    reports a second local speaker alongside the real one for a whole turn.
+    A real overlap (an interruption, a talk-over) is heard alone before or
+    after it; a shadow is not. So a run longer than ``min_frames`` in which the
+    local speaker is alone for less than ``alone_share`` of its frames is
+    dropped, unless the speaker it overlaps is a shadow too, in which case
+    only the weaker of the two goes. Short runs (backchannels) are kept.
+    """
+    out = active.copy()
+    n_windows, _, n_local = active.shape
+    for w in range(n_windows):
+        counts = active[w].sum(axis=1)
+        alone = (counts == 1)[:, None] & active[w]
+        shadows: list[tuple[int, int, int]] = []
+        for k in range(n_local):
+            for a, b in _runs(active[w, :, k]):
+                if b - a > min_frames and alone[a:b, k].mean() < alone_share:
+                    shadows.append((k, a, b))
+        for k, a, b in shadows:
+            others = [j for j in range(n_local) if j != k and active[w, a:b, j].any()]
+            weaker = True
+            for j in others:
+                partner = [s for s in shadows if s[0] == j and s[1] < b and a < s[2]]
+                if partner and probs[w, a:b, k].mean() >= probs[w, a:b, j].mean():
+                    weaker = False
+            if weaker:
+                out[w, a:b, k] = False
+    return out
 
 
 def _pieces(active: np.ndarray, max_frames: int) -> list[tuple[int, int, int, int]]:

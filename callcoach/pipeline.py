@@ -210,5 +210,6 @@ def _analyse(
         customer_trajectory=prosody.trajectory,
         prosody=prosody.tracks,
         meta=meta,
+        speech=diarization.segments,
     )
 

@@ -191,6 +191,7 @@ class CallResult:
     customer_trajectory: Trajectory
     prosody: tuple[ProsodyTrack, ...]
     meta: Mapping[str, Any] = field(default_factory=dict)
+    speech: tuple[SpeechSegment, ...] = ()  # the diarizer's who-spoke-when, overlaps kept
 
 
 def _plain(value: Any) -> Any:
@@ -241,6 +242,7 @@ def result_to_dict(result: CallResult) -> dict[str, Any]:
         "scorecard": _plain(result.scorecard),
         "customer_trajectory": result.customer_trajectory,
         "prosody": _plain(result.prosody),
+        "speech": [{"speaker": s.speaker, "start_s": round(s.start_s, 3), "end_s": round(s.end_s, 3)} for s in result.speech],
         "meta": _plain(result.meta),
     }
 
@@ -290,6 +292,7 @@ def result_from_dict(data: Mapping[str, Any]) -> CallResult:
             for p in data.get("prosody", ())
         ),
         meta=data.get("meta", {}),
+        speech=tuple(SpeechSegment(**seg) for seg in data.get("speech", ())),
     )
 
 

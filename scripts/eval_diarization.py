@@ -35,7 +35,8 @@ from pathlib import Path
 from callcoach.audio import is_audio_path, load_audio
 from callcoach.diarize import ChannelDiarizer, EmbeddedDiarizer, choose_backend
 from callcoach.metrics import diarization_error_rate
-from callcoach.records import Audio, SpeechSegment
+from callcoach.records import Audio
+from callcoach.rttm import read_rttm, to_rttm
 
 ROOT = Path(__file__).resolve().parents[1]
 MONO_BACKENDS = ("embedded", "pyannote")
@@ -48,24 +49,6 @@ class Item:
     audio: Path
     rttm: Path
     mix: bool
-
-
-def read_rttm(path: Path) -> list[tuple[str, float, float]]:
-    """(speaker, start_s, end_s) for every SPEAKER line."""
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        parts = line.split()
-        if len(parts) >= 8 and parts[0] == "SPEAKER":
-            start, dur = float(parts[3]), float(parts[4])
-            out.append((parts[7], start, start + dur))
-    return out
-
-
-def write_rttm(path: Path, uri: str, segments: tuple[SpeechSegment, ...]) -> None:
-    path.write_text(
-        "".join(f"SPEAKER {uri} 1 {s.start_s:.3f} {s.end_s - s.start_s:.3f} <NA> <NA> {s.speaker} <NA> <NA>\n" for s in segments),
-        encoding="utf-8",
-    )
 
 
 def find_items(download: bool) -> list[Item]:
@@ -130,7 +113,7 @@ def main() -> int:
         if item.mix:
             audio = Audio(audio.info, audio.mono()[None, :], audio.sample_rate_hz)
         stereo = choose_backend(audio, "auto") == "channels"
-        ref = read_rttm(item.rttm)
+        ref = [(s.speaker, s.start_s, s.end_s) for s in read_rttm(item.rttm)]
         for backend in ["channels"] if stereo else args.backends:
             t0 = time.perf_counter()
             result = diarizers[backend].diarize(audio)
@@ -143,7 +126,7 @@ def main() -> int:
             print(f"| {item.name} | {item.group} | {backend} | {n_ref}/{len(result.speakers)} | {der:.1%} | {der_c:.1%} | {rtf:.3f} |", flush=True)
             if args.rttm_out:
                 stem = item.name.replace(" ", "_").replace("(", "").replace(")", "")
-                write_rttm(args.rttm_out / f"{stem}.{backend}.rttm", item.audio.stem, result.segments)
+                (args.rttm_out / f"{stem}.{backend}.rttm").write_text(to_rttm(item.audio.stem, result.segments), encoding="utf-8")
     print("\n| group | backend | recordings | mean DER | mean DER (0.25 s collar) | mean RTF |")
     print("|---|---|---|---|---|---|")
     for (group, backend), rows in results.items():

@@ -189,3 +189,31 @@ def test_truncated_wav_header_promises_more_than_it_holds(tmp_path):
     _bad_files(tmp_path)
     with wave.open(str(tmp_path / "truncated.wav")) as w:
         assert w.getnframes() * 2 > (tmp_path / "truncated.wav").stat().st_size - 44
+
+
+def test_rttm_export_of_a_report_folder_matches_the_json(mixed_run, tmp_path, capsys):
+    _, _, out, _ = mixed_run
+    target = tmp_path / "calls.rttm"
+    assert main(["rttm", str(out), "--roles", "-o", str(target)]) == 0
+    lines = target.read_text(encoding="utf-8").splitlines()
+    result = json.loads((out / "good.json").read_text(encoding="utf-8"))
+    good = [line.split() for line in lines if line.split()[1] == "good"]
+    assert len(good) == len(result["speech"]) > 0
+    roles = {s["id"]: s["role"] for s in result["speakers"]}
+    for fields_, seg in zip(good, sorted(result["speech"], key=lambda s: (s["start_s"], s["speaker"]))):
+        assert fields_[0] == "SPEAKER" and fields_[2] == "1"
+        assert float(fields_[3]) == pytest.approx(seg["start_s"], abs=1e-3)
+        assert float(fields_[4]) == pytest.approx(seg["end_s"] - seg["start_s"], abs=2e-3)
+        assert fields_[7] == roles[seg["speaker"]]
+    # the call whose name has spaces keeps one token per field
+    assert any(line.split()[1] == "Ünïcode_call_1" and len(line.split()) == 10 for line in lines)
+    capsys.readouterr()
+    assert main(["rttm", str(out), "-o", str(target)]) == 2  # never replaces a file without --overwrite
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_rttm_export_of_a_file_that_is_not_a_result(tmp_path, capsys):
+    bad = tmp_path / "notes.json"
+    bad.write_text('{"hello": 1}', encoding="utf-8")
+    assert main(["rttm", str(bad)]) == 2
+    assert f"{bad}: no 'speech' segments" in capsys.readouterr().err

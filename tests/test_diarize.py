@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from callcoach.audio import load_audio
-from callcoach.diarize import ChannelDiarizer, EmbeddedDiarizer, choose_backend, mask_to_segments
+from callcoach.diarize import ChannelDiarizer, EmbeddedDiarizer, _drop_shadow_speakers, choose_backend, mask_to_segments
 from speech import place, say, silence, write_wav
 
 AGENT = [
@@ -116,3 +116,30 @@ def test_mask_to_segments_fills_short_gaps_and_drops_blips():
     mask[70:72] = True  # 2-frame blip: dropped
     segs = mask_to_segments(mask, 0.02, "S1", min_on_s=0.1, min_off_s=0.1)
     assert [(s.start_s, s.end_s) for s in segs] == [(0.2, 1.0)]
+
+
+def test_shadow_speaker_that_is_never_heard_alone_is_dropped():
+    """One window, three local speakers: 0 talks alone then is overlapped for a whole turn by 1 (a shadow that
+    is never alone), 2 interrupts 0 and goes on alone afterwards (a real overlap), and 1 also makes a short
+    overlapped blip that must stay (a backchannel is not a shadow)."""
+    n = 300
+    probs = np.zeros((1, n, 3), dtype=np.float32)
+    probs[0, 0:200, 0] = 0.9
+    probs[0, 50:120, 1] = 0.7  # shadow: 70 frames, never alone
+    probs[0, 180:260, 2] = 0.9  # overlaps 0 for 20 frames, then alone for 60
+    probs[0, 20:30, 1] = 0.8  # 10-frame backchannel over speaker 0
+    active = probs > 0.5
+    kept = _drop_shadow_speakers(active, probs, min_frames=30)
+    assert not kept[0, 50:120, 1].any()
+    assert kept[0, 20:30, 1].all()
+    assert kept[0, 180:260, 2].all()
+    assert (kept[0, :, 0] == active[0, :, 0]).all()
+
+
+def test_two_shadows_of_each_other_keep_the_stronger():
+    n = 100
+    probs = np.zeros((1, n, 3), dtype=np.float32)
+    probs[0, 10:90, 0] = 0.95
+    probs[0, 10:90, 1] = 0.6
+    kept = _drop_shadow_speakers(probs > 0.5, probs, min_frames=30)
+    assert kept[0, 10:90, 0].all() and not kept[0, :, 1].any()
