@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import json
 import resource
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from .audio import is_audio_path
+import numpy as np
+
+from .audio import channels_identical, is_audio_path
 from .metrics import PRF, WordErrors, check_agreement, diarization_error_rate, match_events, word_errors
 from .pipeline import Models, analyse_call
 from .records import CallResult
@@ -83,7 +86,8 @@ def score_against_truth(result: CallResult, truth: dict, seconds: float) -> Call
         hyp = " ".join(t.text for t in result.turns if t.role == role)
         wer[role] = word_errors(ref, hyp)
     ref_segments = [(t["role"], t["start_s"], t["end_s"]) for t in truth["turns"]]
-    hyp_segments = [(t.speaker, t.start_s, t.end_s) for t in result.turns]
+    # the diarizer's own segments (overlaps kept); turns built from words for results that lack them
+    hyp_segments = [(s.speaker, s.start_s, s.end_s) for s in result.speech] or [(t.speaker, t.start_s, t.end_s) for t in result.turns]
     der = diarization_error_rate(ref_segments, hyp_segments)
     der_collar = diarization_error_rate(ref_segments, hyp_segments, collar_s=0.25)
     # roles: the speaker holding most of each true role's speech must carry that role
@@ -138,25 +142,55 @@ def evaluate(
     paths: Sequence[Path],
     settings: Settings | None = None,
     *,
+    mono_mix: bool = False,
     on_call: Callable[[CallScore], None] | None = None,
 ) -> Evaluation:
-    """Score every call with ground truth under ``paths``; a failing call is recorded, not fatal."""
+    """Score every call with ground truth under ``paths``; a failing call is recorded, not fatal.
+
+    With ``mono_mix``, every stereo call is scored a second time as the mono
+    mix of its channels (condition ``<condition>+mono``), which is how a
+    mono recording of the same call would sound.
+    """
     settings = settings or Settings()
     models = Models(settings)
     evaluation = Evaluation()
-    for path, truth in find_truth_calls(paths):
-        t0 = time.perf_counter()
-        try:
-            result = analyse_call(path, settings, models=models, call_id=truth.get("id", path.stem), source_name=path.name)
-        except Exception as exc:  # an evaluation reports failures as rows
-            evaluation.failures.append((str(path), f"{type(exc).__name__}: {exc}"))
-            continue
-        score = score_against_truth(result, truth, time.perf_counter() - t0)
-        evaluation.calls.append(score)
-        if on_call:
-            on_call(score)
+    with tempfile.TemporaryDirectory(prefix="callcoach-eval-") as tmp:
+        for path, truth in find_truth_calls(paths):
+            runs = [(path, truth)]
+            if mono_mix:
+                mix = _mono_mix(path, Path(tmp))
+                if mix is not None:
+                    runs.append((mix, {**truth, "condition": truth.get("condition", "clean") + "+mono"}))
+            for audio_path, call_truth in runs:
+                t0 = time.perf_counter()
+                try:
+                    result = analyse_call(
+                        audio_path, settings, models=models, call_id=call_truth.get("id", path.stem), source_name=path.name
+                    )
+                except Exception as exc:  # an evaluation reports failures as rows
+                    evaluation.failures.append((str(audio_path), f"{type(exc).__name__}: {exc}"))
+                    continue
+                score = score_against_truth(result, call_truth, time.perf_counter() - t0)
+                evaluation.calls.append(score)
+                if on_call:
+                    on_call(score)
     evaluation.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return evaluation
+
+
+def _mono_mix(path: Path, folder: Path) -> Path | None:
+    """The mean of a stereo file's channels as a 16-bit WAV in ``folder``; None for a mono file."""
+    from scipy.io import wavfile
+
+    from .audio import load_audio
+
+    audio = load_audio(path)
+    if audio.channels < 2 or channels_identical(audio):
+        return None
+    out = folder / f"{path.stem}.mono.wav"
+    pcm = np.clip(audio.mono() * 32767.0, -32768, 32767).astype(np.int16)
+    wavfile.write(out, audio.sample_rate_hz, pcm)
+    return out
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
@@ -226,15 +260,19 @@ def markdown_report(evaluation: Evaluation) -> str:
     parts.append(
         _table(["condition", "calls", "WER", "DER", "DER collar", "role accuracy", "check agreement", "event F1", "trajectory accuracy", "RTF"], rows)
     )
-    parts.append("\n\n### Events by type and role (all conditions)\n")
+    parts.append("\n\n### Events by type and role, per condition\n")
     rows = []
-    for kind in EVENT_TYPES:
-        for role in ROLES:
-            prf = sum((c.events[(kind, role)] for c in calls), PRF(0, 0, 0))
-            if prf.true_positives + prf.false_positives + prf.false_negatives == 0:
-                continue
-            rows.append([kind, role, prf.true_positives, prf.false_positives, prf.false_negatives, prf.precision, prf.recall, prf.f1])
-    parts.append(_table(["event", "role", "TP", "FP", "FN", "precision", "recall", "F1"], rows))
+    groups = [(cond, [c for c in calls if c.condition == cond]) for cond in conditions]
+    if len(groups) > 1:
+        groups.append(("all", calls))
+    for cond, group in groups:
+        for kind in EVENT_TYPES:
+            for role in ROLES:
+                prf = sum((c.events[(kind, role)] for c in group), PRF(0, 0, 0))
+                if prf.true_positives + prf.false_positives + prf.false_negatives == 0:
+                    continue
+                rows.append([cond, kind, role, prf.true_positives, prf.false_positives, prf.false_negatives, prf.precision, prf.recall, prf.f1])
+    parts.append(_table(["condition", "event", "role", "TP", "FP", "FN", "precision", "recall", "F1"], rows))
     parts.append("\n\n### Check agreement by check\n")
     by_check: dict[str, list[int]] = {}
     for c in calls:

@@ -13,7 +13,8 @@
   or at ``rapid_abs_wpm``, with ``rapid_min_words`` words and
   ``rapid_min_duration_s`` of speaking time.
 - ``interruption``: a turn that starts while another speaker is speaking
-  (inside their words, pauses up to 0.5 s included), overlaps them by
+  (inside their words, pauses up to 0.5 s included, and inside their
+  diarized speech, since word ends stretch), overlaps them by
   ``interruption_min_overlap_s`` and has ``interruption_min_words`` words;
   a turn whose overlapping words are only backchannels ("mm-hmm", "right",
   "I see") never counts.
@@ -138,6 +139,17 @@ def _intersection_s(xs: Sequence[tuple[float, float]], ys: Sequence[tuple[float,
         else:
             j += 1
     return total
+
+
+def _clip(spans: Sequence[tuple[float, float]], keep: Sequence[tuple[float, float]], pad_s: float = 0.05) -> list[tuple[float, float]]:
+    """The parts of ``spans`` that lie inside ``keep`` (widened by ``pad_s``)."""
+    out = []
+    for a, b in spans:
+        for c, d in keep:
+            lo, hi = max(a, c - pad_s), min(b, d + pad_s)
+            if hi > lo:
+                out.append((lo, hi))
+    return sorted(out)
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -347,6 +359,9 @@ def interruptions(
             if ta.speaker == tb.speaker or not starts[id(ta)] < tb_start < ta.end_s:
                 continue
             spans = _speech_spans(ta)
+            if segments and segments.get(ta.speaker):
+                # word ends stretch into the next speaker's start; the other's voice must still be heard
+                spans = _clip(spans, segments[ta.speaker]) or spans
             if not any(a <= tb_start < b for a, b in spans):
                 continue  # the other speaker was in a pause of their turn
             overlap = _intersection_s([(tb_start, tb.end_s)], spans)

@@ -52,6 +52,12 @@ class EventThresholds:
     - ``rapid_min_words`` 5 and ``rapid_min_duration_s`` 0.8: a rapid turn can
       be a short sentence ("Okay, have you restarted it?" took 1.0 s at tempo
       1.55); fewer words give rates that swing by 30 % with one ASR word.
+    - ``interruption_min_overlap_s`` 0.5: overlap at a turn's end shorter than
+      about half a second is the next speaker coming in at a possible
+      completion (Jefferson's "terminal overlap"), not an interruption. On
+      the mono mixes the two false interruptions overlapped 0.45 and 0.52 s,
+      where word ends had stretched past the speaker's voice; the true ones
+      overlap 1.0-1.3 s.
     """
 
     raised_loudness_db: float = 5.0
@@ -62,7 +68,7 @@ class EventThresholds:
     rapid_abs_wpm: float = 185.0
     rapid_min_duration_s: float = 0.8
     rapid_min_words: int = 5
-    interruption_min_overlap_s: float = 0.3
+    interruption_min_overlap_s: float = 0.5
     interruption_min_words: int = 3
     backchannel_max_words: int = 2
     long_silence_s: float = 8.0

@@ -21,18 +21,19 @@ def main() -> int:
     parser.add_argument("--markdown", type=Path, help="also write the tables, with machine and settings, to this file")
     parser.add_argument("--title", default="Evaluation", help="heading of the Markdown section")
     parser.add_argument("--asr-model", default="tiny.en")
+    parser.add_argument("--mono-mix", action="store_true", help="also score each stereo call as the mono mix of its channels")
     args = parser.parse_args()
 
     def progress(score):
         print(f"  {score.call_id}: checks {score.checks_agree}/{score.checks_total}, DER {score.der:.3f}, RTF {score.rtf:.3f}", file=sys.stderr)
 
     settings = Settings(asr_model=args.asr_model)
-    ev = evaluate(args.paths, settings, on_call=progress)
+    ev = evaluate(args.paths, settings, mono_mix=args.mono_mix, on_call=progress)
     text = markdown_report(ev)
     print(text)
     print("summary:", {k: round(v, 3) for k, v in summary(ev).items()})
     if args.markdown:
-        command = "python scripts/evaluate.py " + " ".join(str(p) for p in args.paths)
+        command = "python scripts/evaluate.py " + " ".join(str(p) for p in args.paths) + (" --mono-mix" if args.mono_mix else "")
         args.markdown.write_text(benchmarks_document(ev, settings, args.title, command), encoding="utf-8")
     return 1 if ev.failures else 0
 

@@ -129,7 +129,7 @@ DEFAULTS: dict[str, Any] = {
     "tail_s": 1.0,
 }
 DEFAULT_GAP_S = 0.4
-INTERRUPTION_MIN_OVERLAP_S = 0.3
+INTERRUPTION_MIN_OVERLAP_S = 0.5
 INTERRUPTION_MIN_WORDS = 3
 MP3_DELAY_SAMPLES = 1105  # LAME encoder delay + mp3 decoder delay
 TRIM_BELOW_PEAK_DB = 40.0  # TTS silence trimming threshold (frame RMS)
