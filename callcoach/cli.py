@@ -372,6 +372,7 @@ def _add_eval(sub) -> None:
     ev.add_argument("--markdown", type=Path, metavar="FILE", help="also write the tables, with machine and settings, to FILE")
     ev.add_argument("--asr-model", default="tiny.en", metavar="MODEL", help="speech model (default tiny.en)")
     ev.add_argument("--mono-mix", action="store_true", help="also score each stereo call as the mono mix of its channels")
+    ev.add_argument("--title", default="Evaluation", help="heading of the --markdown document (default Evaluation)")
 
 
 def _eval(args: argparse.Namespace, err: TextIO) -> int:
@@ -389,7 +390,7 @@ def _eval(args: argparse.Namespace, err: TextIO) -> int:
     sys.stdout.write("summary: " + ", ".join(f"{k} {v:.3f}" for k, v in summary(evaluation).items()) + "\n")
     if args.markdown:
         command = "callcoach eval " + " ".join(str(p) for p in args.paths) + (" --mono-mix" if args.mono_mix else "")
-        args.markdown.write_text(benchmarks_document(evaluation, settings, "Evaluation", command), encoding="utf-8")
+        args.markdown.write_text(benchmarks_document(evaluation, settings, args.title, command), encoding="utf-8")
     for path, message in evaluation.failures:
         err.write(f"error: {path}: {message}\n")
     return EXIT_FAILED if evaluation.failures else EXIT_OK

@@ -6,7 +6,7 @@ Usage::
     python scripts/make_corpus.py                          # all calls, all conditions -> corpus_out/
     python scripts/make_corpus.py --calls 8 --conditions clean,g711,noise_10db
     python scripts/make_corpus.py --fast --out /tmp/fast   # the CI subset: 4 calls, clean + g711
-    python scripts/evaluate.py corpus_out                  # score it (tables per condition)
+    callcoach eval corpus_out                              # score it (tables per condition)
 
 Each condition is a subfolder of ``--out`` holding ``<id>.<ext>`` and
 ``<id>.truth.json`` (the truth of ``scripts/make_calls.py`` plus
