@@ -315,7 +315,10 @@ class CueSet:
     """Patterns that say a cue was said, patterns that cancel it, and examples.
 
     ``negatable``: a negator within ``negation_window`` tokens before the cue,
-    in the same clause, cancels it. ``examples`` feed the semantic matcher.
+    in the same clause, cancels it. ``examples`` feed the semantic matcher;
+    ``questions=False`` keeps it off clauses that ask the customer something
+    ("have you restarted the router"): they share the topic words of an offer
+    or an apology but are neither.
     """
 
     name: str
@@ -325,6 +328,7 @@ class CueSet:
     negatable: bool = True
     negation_window: int = 3
     semantic_threshold: float = 0.55  # tuned on tests/data/paraphrases.yaml (eval_phrases.py --tune)
+    questions: bool = True
 
 
 @dataclass(frozen=True)
@@ -333,7 +337,7 @@ class Hit:
 
     start: int
     end: int
-    how: str  # "pattern" | "semantic"
+    how: str  # "pattern" | "semantic" | "context" (a call-level detector in the scorecard)
     matched: str
     suggestion: str = ""
     score: float = 1.0
@@ -348,14 +352,33 @@ def _is_negator(tokens: Sequence[str], i: int) -> bool:
     return tokens[i] in NEGATORS and nxt not in _NOT_NEGATING_AFTER
 
 
+_CONDITIONAL = frozenset({"if", "unless"})
+_SUBJECTS = frozenset({"i", "we", "you", "my", "our", "they", "he", "she", "your"})
+
+
+def _in_antecedent(tokens: Sequence[str], clause: int, neg: int, cue: int) -> bool:
+    """Whether negator ``neg`` sits in an if/unless clause that ends before the cue.
+
+    "If it isn't here Friday my lawyer will hear of it": the negator belongs to
+    the condition; a subject word between it and the cue ("my", "I") starts
+    the main clause, which the negator does not reach (ASR often drops the comma).
+    """
+    if neg >= cue or not any(t in _CONDITIONAL for t in tokens[clause:neg]):
+        return False
+    return any(t in _SUBJECTS for t in tokens[neg + 1 : cue + 1])
+
+
 def _negated(norm: Normalized, span: Span, window: int) -> bool:
     """A negator in the ``window`` tokens before the cue (same clause) or inside it.
 
-    Negators that the pattern itself spells out ("that is not true") do not count.
+    Negators that the pattern itself spells out ("that is not true") do not
+    count, nor do negators of an earlier if/unless condition.
     """
     literal = set(re.findall(r"[a-z]+", span.pattern.source))
-    lo = max(norm.clause_start(span.start), span.start - window)
+    clause = norm.clause_start(span.start)
+    lo = max(clause, span.start - window)
     return any(_is_negator(norm.tokens, i) and norm.tokens[i] not in literal
+               and not _in_antecedent(norm.tokens, clause, i, span.start)
                for i in range(lo, span.end))
 
 
@@ -392,23 +415,54 @@ def split_clauses(norm: Normalized) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
 
 
+_DISCOURSE = frozenset({"okay", "so", "and", "right", "alright", "now", "well", "oh", "sure",
+                        "great", "yes", "yeah", "no", "hi", "hello", "sir", "maam", "then", "but"})
+_ASK_AUX = frozenset({"have", "has", "did", "do", "does", "are", "is", "was", "were", "can", "could"})
+_ASK_SUBJECT = frozenset({"you", "your", "it", "that", "this", "the", "there", "they"})
+
+
+def asks_customer(tokens: Sequence[str]) -> bool:
+    """Whether a clause is a yes/no question about the customer's side ("have you tried ...").
+
+    Leading discourse words are skipped; a clause that goes on to say what the
+    agent will do ("do you want me to send ...", "is it okay if I ...") is an
+    offer, not a question about the customer.
+    """
+    i = 0
+    while i < len(tokens) and tokens[i] in _DISCOURSE:
+        i += 1
+    if i + 1 >= len(tokens) or tokens[i] not in _ASK_AUX or tokens[i + 1] not in _ASK_SUBJECT:
+        return False
+    return not any(t in ("me", "i", "we", "us") for t in tokens[i + 2 :])
+
+
+def semantic_clauses(cues: CueSet, norm: Normalized) -> list[tuple[int, int]]:
+    """Clauses of ``norm`` that the semantic matcher may compare with ``cues.examples``.
+
+    None when a pattern of ``cues`` matched or was cancelled; otherwise clauses of
+    >= 3 tokens with no negator (and, for ``questions=False``, not a question
+    about the customer's side).
+    """
+    if not cues.examples:
+        return []
+    hits, cancelled = find_cues(cues, norm)
+    if hits or cancelled:
+        return []
+    return [(a, b) for a, b in split_clauses(norm)
+            if b - a >= 3 and not any(t in NEGATORS for t in norm.tokens[a:b])
+            and (cues.questions or not asks_customer(norm.tokens[a:b]))]
+
+
 def semantic_hits(cues: CueSet, norms: Sequence[Normalized], matcher: Similarity,
                   ) -> list[tuple[int, Hit]]:
     """Semantic fallback over many utterances in one batch: ``(utterance index, hit)``.
 
-    Only clauses of >= 3 tokens with no negator, in utterances where no pattern
-    of ``cues`` matched or was cancelled, are compared with ``cues.examples``.
+    Only the :func:`semantic_clauses` of each utterance are compared with
+    ``cues.examples``.
     """
     if not cues.examples:
         return []
-    where: list[tuple[int, int, int]] = []
-    for i, norm in enumerate(norms):
-        hits, cancelled = find_cues(cues, norm)
-        if hits or cancelled:
-            continue
-        for a, b in split_clauses(norm):
-            if b - a >= 3 and not any(t in NEGATORS for t in norm.tokens[a:b]):
-                where.append((i, a, b))
+    where = [(i, a, b) for i, norm in enumerate(norms) for a, b in semantic_clauses(cues, norm)]
     if not where:
         return []
     texts = [" ".join(norms[i].tokens[a:b]) for i, a, b in where]
@@ -452,6 +506,7 @@ _CALM = "I can hear this has been really frustrating; let's sort it out together
 _CAN_DO = "Here's what I can do for you: ..."
 _OWN = "Let me find the right person for this and make sure it gets handled."
 _STEPS = "The quickest way to get this done is ..., and I'll walk you through it."
+_FOOLPROOF = "idiot|idiots|moron|fool|dummy proof"  # "idiot-proof" describes a thing, not a person
 
 BUILTIN_CUES: dict[str, CueSet] = {
     "acknowledge": cue_set("acknowledge", [
@@ -472,7 +527,8 @@ BUILTIN_CUES: dict[str, CueSet] = {
                   "That sounds really stressful", "I'd feel exactly the same in your shoes",
                   "Your frustration makes complete sense",
                   "Anyone in your position would feel let down",
-                  "That is a lot to deal with", "I completely get why this bothers you")),
+                  "That is a lot to deal with", "I completely get why this bothers you"),
+        questions=False),
     "apology": cue_set("apology", [
         "sorry", "apologize", "apologizing", "apologized", "apology",
     ], excludes=[
@@ -487,7 +543,8 @@ BUILTIN_CUES: dict[str, CueSet] = {
                  "Please accept my apologies for the mix-up",
                  "I'm really sorry you've had to deal with this",
                  "We apologize for the inconvenience",
-                 "I feel bad that this happened to you", "Apologies again for the wait")),
+                 "I feel bad that this happened to you", "Apologies again for the wait"),
+        questions=False),
     "paraphrase": cue_set("paraphrase", [
         "make sure *3 understand|understood|got|have|heard|right|straight|clear",
         "what you are|were saying", "so you are saying", "you are telling me",
@@ -506,7 +563,7 @@ BUILTIN_CUES: dict[str, CueSet] = {
                   "So if I follow you, the order arrived damaged",
                   "Just so we're on the same page, you were charged twice",
                   "So the delivery went to the wrong house, correct?",
-                  "So your card was charged for something you returned, yes?")),
+                  "So you were charged for something you returned, is that right?")),
     "open_question": cue_set("open_question", [
         "can|could|would you *2 tell|walk|share|explain|describe|talk *3 more|what|how|when|about|details|through|happened",
         "tell me *2 more|about|what|how|exactly", "walk me through",
@@ -539,7 +596,8 @@ BUILTIN_CUES: dict[str, CueSet] = {
         examples=("That's our mistake and I'll put it right", "We got this wrong, and I'm owning it",
                   "This one is on us, I'll handle it personally",
                   "I'm responsible for this now and I'll follow it to the end",
-                  "Consider it handled, I'm looking after this myself")),
+                  "Consider it handled, I'm looking after this myself"),
+        questions=False),
     "solution": cue_set("solution", [
         "i|we *1 can|will|could|would *2 {give} *5 {remedy}",
         "i|we *1 can|will|could|would *2 {give} *2 you|it|this|that|a|an|the",
@@ -554,13 +612,15 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "your *1 corrected|adjusted|updated|revised|reduced|new bill|balance|amount|invoice|price|total",
         "make sure the|your *3 is|are|gets|get *1 reviewed|fixed|processed|sent|refunded|sorted|resolved|corrected|replaced|paid|credited|released|approved|done",
         "is|are *2 included|covered|automatic", "includes|covers *3 roaming|calls|data|it|this|that|you",
+        "your *2 includes|covers",
     ], excludes=["can not", "will not", "nothing", "unable", "no way"],
         examples=("I'll send a replacement out today",
                   "I can put a credit on your account for the overcharge",
                   "Another option would be to switch you to the monthly plan",
-                  "I can put a new router in the post for you",
+                  "I can post a new one out to you",
                   "A new one is being sent to you today",
-                  "The fee has been taken off your account")),
+                  "The fee has been taken off your account"),
+        questions=False),
     "next_steps": cue_set("next_steps", [
         "you will *1 receive|get|see|hear|have", "within # *1 {time}", "in *1 the next # *1 {time}",
         "in # *1 {time}", "in|within a|an|the *1 {time}", "by *2 {when}", "i will *1 follow up", "follow *1 up",
@@ -576,7 +636,8 @@ BUILTIN_CUES: dict[str, CueSet] = {
                   "I'll ring you on Friday to check it's fixed",
                   "Your case reference is 4 4 7 1",
                   "We'll email you the details once it's done",
-                  "I'll give you a ring later this week to see how it's going")),
+                  "I'll give you a ring later this week to see how it's going"),
+        questions=False),
     "escalation": cue_set("escalation", [
         "connect|transfer|put|pass|refer|bring *4 {boss}", "escalate|escalated|escalating *2 this|it|your|that|to",
         "i will|can *1 escalate", "would you like *3 speak|talk *3 {boss}",
@@ -590,7 +651,8 @@ BUILTIN_CUES: dict[str, CueSet] = {
         examples=("Let me get my supervisor on the line for you",
                   "I'm going to raise this with our complaints team right now",
                   "I'll get a senior colleague to sign this off",
-                  "Let me pass this up to my team leader")),
+                  "Let me pass this up to my team leader"),
+        questions=False),
     "boundary": cue_set("boundary", [
         "keep *4 respectful|civil|professional|polite|calm",
         "please *2 stop|not *1 swearing|swear|shouting|shout|yelling|yell|insulting|insult|cursing|curse|calling|call *1 me?",
@@ -656,9 +718,25 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "shut up", "stupid|dumb *1 woman|man|customer|people|person|question",
         "piss off", "bloody", "hell",
     ], excludes=["not *2 {insult}", "no *2 {insult}", "call|called|calling me *2", "no stupid",
-                 "hell of a", "hello", "shut up shop", "nobody is *1 {insult}"],
+                 "hell of a", "hello", "shut up shop", "nobody is *1 {insult}", _FOOLPROOF],
         negatable=False),
+    "abuse_named": cue_set("abuse_named", [
+        # the agent names the customer's abusive conduct ("please don't use that language")
+        "that|this|such|your|the|bad|foul|abusive|offensive|strong|of *1 language",
+        "swearing|swear|swore|cursing|curse|profanity|profanities|insults|insult|insulting|abuse|abusive|abusing|disrespectful|disrespect",
+        "call|calling|called *1 me *1 names", "spoken|talked|speak|talk to *1 like that|this",
+    ], excludes=["language setting|settings|option|options|preference|line|barrier"], negatable=False),
+    "reflect_want": cue_set("reflect_want", [
+        # the agent restating what the customer wants ("you want to use your plan abroad")
+        "you want|wanted", "you would like", "you are|were hoping|looking|wondering|trying",
+    ], excludes=["do|did|does|would|will|if|what|when|whatever|whenever|anything|everything|where|how|unless|as|which|whichever you",
+                 # "you'll want to restart it": advice, not a restatement
+                 "you *1 want to *1 try|avoid|restart|reboot|reset|press|unplug|hold|keep|check|clear|reinstall|turn",
+                 "you *1 want to make sure", "you are|were looking at"]),
     # ------------------------------------------------------------- customer side
+    "customer_wants": cue_set("customer_wants", [
+        "i *1 want|wanted|need|needed", "i would like", "i am|was hoping|looking|wondering|trying",
+    ], negation_window=2),
     "grievance": cue_set("grievance", [
         "ridiculous|unacceptable|outrageous|absurd|disgraceful|disgusting|appalling|shocking|insane|joke|pathetic",
         "i *1 want|would like *2 complain|complaint", "complain|complaint|complaining",
@@ -714,7 +792,7 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "bunch of *2 {insult}", "shut up", "are you *2 stupid|deaf|dumb|thick|idiot",
         "wrong with you", "stupid|dumb|useless|incompetent *1 woman|man|girl|boy|bot|people|company|person|machine",
         "piss off", "get lost", "go to hell",
-    ], excludes=["not *2 {insult}", "no *2 {insult}", "you {insult} *1 thing",
+    ], excludes=["not *2 {insult}", "no *2 {insult}", "you {insult} *1 thing", _FOOLPROOF,
                  # "what's wrong with you people" blames the company (a complaint), not a person
                  "wrong with you people|guys|lot|all"], negation_window=3),
     "profanity": cue_set("profanity", [

@@ -172,7 +172,7 @@ def _analyse(
     audio: Audio, diarization: Diarization, words: tuple[Word, ...], models: Models, settings: Settings, call_id: str, backend: str
 ) -> CallResult:
     from .events import analyse
-    from .scorecard import find_text_events, score_call
+    from .scorecard import find_text_events, inferred_abuse, score_call
 
     agent_channel = {"left": 0, "right": 1}.get(settings.agent_channel or "")
     turns = build_turns(words)
@@ -184,7 +184,8 @@ def _analyse(
     prosody = analyse(
         audio, diarization, turns, assignment.roles, assignment.confidence, text_events, settings.thresholds
     )
-    events = tuple(sorted(prosody.events + tuple(text_events), key=lambda e: (e.start_s, e.type)))
+    events = prosody.events + tuple(text_events)
+    events = tuple(sorted(events + inferred_abuse(turns, events), key=lambda e: (e.start_s, e.type)))
     scorecard = score_call(models.rubric, turns, events, prosody.trajectory)
     meta = {
         "callcoach_version": __version__,

@@ -208,6 +208,80 @@ def find_text_events(turns: tuple[Turn, ...],
     return tuple(sorted(events, key=lambda e: e.start_s))
 
 
+def _inferred_abuse(agent: Sequence[_Utterance], customer: Sequence[_Utterance],
+                    events: Sequence[Event], grievance: Sequence[Evidence]) -> tuple[Event, ...]:
+    """Customer abuse that the recogniser missed, inferred from the agent's reply.
+
+    Shouted abuse is what speech recognition garbles most, so the words of an
+    abusive turn are often lost. An agent reply that both sets a limit (a
+    ``boundary`` cue) and names the conduct (``abuse_named``: "that language",
+    "swearing", "insults") says what the customer did. When such a reply comes
+    right after an upset customer turn (raised voice or a complaint) that has
+    no abuse event of its own, that turn gets a ``threat`` event whose detail
+    says it was inferred; it never counts as a legal, violent or review threat.
+    The same reply also covers abuse that the cue lists miss ("every damn egg").
+    """
+    found: list[Event] = []
+    raised = [e for e in events if e.role == "customer" and e.type == "raised_voice"]
+    abuse = [e for e in events if e.role == "customer" and e.type == "threat"]
+    for a in agent:
+        if not (find_cues(BUILTIN_CUES["boundary"], a.norm)[0]
+                and (named := find_cues(BUILTIN_CUES["abuse_named"], a.norm)[0])):
+            continue
+        before = [c for c in customer if c.turn.start_s < a.turn.start_s]
+        if not before:
+            continue
+        t = before[-1].turn
+        upset = any(e.start_s < t.end_s and e.end_s > t.start_s for e in raised) or any(
+            t.start_s <= g.start_s < t.end_s + 0.01 for g in grievance)
+        if not upset or any(e.start_s < t.end_s and e.end_s > t.start_s for e in abuse + found):
+            continue
+        said = _evidence(a, named[0].start, named[0].end).text
+        found.append(Event("threat", "customer", t.speaker, t.start_s, t.end_s,
+                           f"abuse (inferred from the agent's reply about '{said}')"))
+    return tuple(found)
+
+
+_STOP = frozenset(
+    "the and for you your yours are was were will would could should can not that this these those "
+    "there here with from about into onto just also very really then than them they their have has had "
+    "been being want wanted like need needed know hoping looking trying wondering please thank thanks "
+    "okay sure well right what when where which while some more much make made does doing done going "
+    "get got getting said tell told help able today tomorrow now yes yeah its our ours".split())
+
+
+def _content(tokens: Sequence[str]) -> frozenset[str]:
+    """Content words of ``tokens`` (3+ letters, not function words or desire verbs)."""
+    return frozenset(t for t in tokens if len(t) >= 3 and t.isalpha() and t not in _STOP)
+
+
+def _reflections(ctx: _Context) -> list[tuple[_Utterance, Hit]]:
+    """Agent clauses that restate what the customer said they wanted.
+
+    Reflective listening without a signpost: "(so) you want to use your plan
+    in Spain" after the customer's "I'd like to know if my phone plan works
+    there". The clause must say what the customer wants ("you want / would like
+    / were hoping", not "if you want", "do you want") and share a content word
+    with an earlier customer turn in which the customer said what they wanted.
+    It needs no signpost phrase, so it survives a recogniser that garbles
+    "just to confirm"; a pronoun flip plus a shared topic word is what makes it
+    a restatement rather than advice.
+    """
+    wants = [(u.turn.start_s, _content(u.norm.tokens)) for u in ctx.customer
+             if find_cues(BUILTIN_CUES["customer_wants"], u.norm)[0]]
+    if not wants:
+        return []
+    out = []
+    for u in ctx.agent:
+        for h in find_cues(BUILTIN_CUES["reflect_want"], u.norm)[0]:
+            end = min([b for b in u.norm.breaks if b > h.start] + [len(u.norm.tokens)])
+            said = _content(u.norm.tokens[h.end : end])
+            if any(start < u.turn.start_s and said & theirs for start, theirs in wants):
+                out.append((u, Hit(h.start, end, "context", " ".join(u.norm.tokens[h.start : end]))))
+                break
+    return out
+
+
 @dataclass(frozen=True)
 class _Context:
     agent: tuple[_Utterance, ...]
@@ -296,10 +370,17 @@ def _phrase_set(name: str, phrases: tuple[str, ...], negative: tuple[str, ...]) 
     return phrase_cue_set(name, phrases, negative)
 
 
+# cue sets with a detector that needs the whole call (the customer's words too)
+_IN_CONTEXT = {"paraphrase": _reflections}
+
+
 def _hits(cues: CueSet, utterances: Sequence[_Utterance], matcher: Similarity | None,
-          ) -> list[tuple[_Utterance, Hit]]:
-    """Pattern hits; only when there are none, one batched semantic pass over all utterances."""
+          ctx: _Context | None = None) -> list[tuple[_Utterance, Hit]]:
+    """Pattern hits; when there are none, the call-level detector of the cue set
+    (with ``ctx``), then one batched semantic pass over all utterances."""
     found = [(u, h) for u in utterances for h in find_cues(cues, u.norm)[0]]
+    if not found and ctx is not None and cues.name in _IN_CONTEXT:
+        found = _IN_CONTEXT[cues.name](ctx)
     if found or matcher is None:
         return found
     return [(utterances[i], h) for i, h in semantic_hits(cues, [u.norm for u in utterances], matcher)]
@@ -388,7 +469,7 @@ def _run(check: Check, ctx: _Context, needed: list[Evidence], matcher: Similarit
         return "fail", [_event_evidence(e) for e in abuse[:3]], ""
     cues = _cue_set(check)
     if det.type == "cue_present":
-        hits = _hits(cues, ctx.agent, matcher)
+        hits = _hits(cues, ctx.agent, matcher, ctx)
         if hits:
             return "pass", [_evidence(u, h.start, h.end) for u, h in hits[:3]], ""
         return "fail", needed[:1] or [_turn_evidence(u.turn) for u in ctx.customer[:1]], ""
@@ -411,6 +492,24 @@ def says_cue(check: Check, text: str, matcher: Similarity | None = None) -> bool
     return bool(detect(_cue_set(check), u.norm, semantic))
 
 
+def _sides(turns: tuple[Turn, ...]) -> tuple[tuple[_Utterance, ...], tuple[_Utterance, ...], tuple[Evidence, ...]]:
+    """The agent's and the customer's utterances, and where the customer states a grievance."""
+    loops = asr_loops(turns)
+    utterances = [_utterance(t, loops) for t in turns]
+    agent = tuple(u for u in utterances if u.turn.role == "agent")
+    customer = tuple(u for u in utterances if u.turn.role == "customer")
+    grievance = tuple(_evidence(u, h.start, h.end) for u in customer
+                      for h in find_cues(BUILTIN_CUES["grievance"], u.norm)[0][:1])
+    return agent, customer, grievance
+
+
+def inferred_abuse(turns: tuple[Turn, ...], events: Sequence[Event]) -> tuple[Event, ...]:
+    """Customer abuse the recogniser lost, inferred from the agent's replies (see ``_inferred_abuse``),
+    so that the call's event list and report show it too."""
+    agent, customer, grievance = _sides(turns)
+    return _inferred_abuse(agent, customer, events, grievance)
+
+
 def score_call(rubric: Rubric, turns: tuple[Turn, ...], events: tuple[Event, ...],
                trajectory: str, *, matcher: Similarity | None | bool = True) -> Scorecard:
     """Run every enabled check of ``rubric`` on one call.
@@ -425,17 +524,13 @@ def score_call(rubric: Rubric, turns: tuple[Turn, ...], events: tuple[Event, ...
         matcher = load_matcher()
     elif matcher is False:
         matcher = None
-    loops = asr_loops(turns)
-    utterances = [_utterance(t, loops) for t in turns]
-    agent = tuple(u for u in utterances if u.turn.role == "agent")
-    customer = tuple(u for u in utterances if u.turn.role == "customer")
-    grievance = tuple(_evidence(u, h.start, h.end) for u in customer
-                      for h in find_cues(BUILTIN_CUES["grievance"], u.norm)[0][:1])
+    agent, customer, grievance = _sides(turns)
     request = tuple(_evidence(u, h.start, h.end) for u in customer
                     for h in find_cues(BUILTIN_CUES["request"], u.norm)[0][:1])
     if not request:
         request = tuple(_turn_evidence(u.turn) for u in customer if "?" in u.turn.text)[:1]
     end_s = max([t.end_s for t in turns] + [e.end_s for e in events] + [0.0])
+    events = tuple(events) + _inferred_abuse(agent, customer, events, grievance)
     ctx = _Context(agent, customer, tuple(sorted(events, key=lambda e: e.start_s)), trajectory,
                    end_s, grievance, request)
 

@@ -310,8 +310,8 @@ def tighten_word_times(words: list[Word], samples: np.ndarray, frame_s: float = 
         a, b = int(w.start_s / frame_s), min(n, int(np.ceil(w.end_s / frame_s)))
         idx = np.flatnonzero(sounding[a:b])
         if idx.size:
-            start = round((a + idx[0]) * frame_s, 3)
-            end = round((a + idx[-1] + 1) * frame_s, 3)
+            start = round(float(a + idx[0]) * frame_s, 3)  # plain floats: numpy scalars stay out of records
+            end = round(float(a + idx[-1] + 1) * frame_s, 3)
             w = Word(w.text, start, max(end, start + frame_s), w.probability, w.speaker)
         out.append(w)
     return tuple(out)

@@ -107,3 +107,53 @@ def test_threat_event_timing() -> None:
 
 def test_negated_threat_is_not_an_event() -> None:
     assert find_text_events((turn("customer", 0, "I'm not going to sue you, relax"),)) == ()
+
+
+def test_paraphrase_restating_what_the_customer_wants() -> None:
+    """"you want to ..." restating the customer's "I'd like to ..." is reflective listening."""
+    customer = turn("customer", 0, "Hi, I'm going to Spain and I'd like to know if my phone plan works there.")
+    card = score([customer, turn("agent", 8, "Sure. You want to use your plan in Spain. It includes roaming.")])
+    r = result(card, "paraphrase")
+    assert r.status == "pass" and r.evidence[0].text.startswith("You want to use your plan")
+
+
+@pytest.mark.parametrize("agent", [
+    "If you want, you can check your plan online.",           # conditional, not a restatement
+    "Do you want to use your plan abroad?",                    # a question
+    "You want to restart the router first.",                   # advice
+    "You want to check the settings, then try again.",         # no word of the customer's
+])
+def test_paraphrase_needs_a_restatement(agent: str) -> None:
+    customer = turn("customer", 0, "I'd like to know if my plan works abroad, my router keeps dropping.")
+    assert status(score([customer, turn("agent", 8, agent)]), "paraphrase") == "fail"
+
+
+def test_abuse_the_recogniser_lost_is_inferred_from_the_agent_limit() -> None:
+    """A shouted turn garbled by the recogniser; the agent's limit names the language."""
+    turns = [turn("customer", 0, "I've had so much longer managed life. You've visited."),
+             turn("agent", 6, "I want to help you, but I can't continue if the language stays like this.")]
+    card = score(turns, [event("raised_voice", "customer", 0, 5)], "calmer")
+    assert status(card, "boundary") == "pass"
+    r = result(card, "document_threats")
+    assert r.status == "pass"
+    assert r.evidence[0].start_s == 0 and "inferred" in r.evidence[0].text
+
+
+@pytest.mark.parametrize("customer_events,agent", [
+    # a calm customer: nothing to infer, whatever the agent says
+    ((), "Please don't use that language, I'm trying to help."),
+    # an upset customer, but the agent names no abusive conduct
+    ((("raised_voice", 0, 5),), "We don't accept returns after thirty days, let's keep this calm."),
+    # an upset customer, the agent mentions language but sets no limit
+    ((("raised_voice", 0, 5),), "I can change the language on your account to Welsh."),
+])
+def test_no_abuse_inferred_without_a_limit_on_named_conduct(customer_events, agent: str) -> None:
+    turns = [turn("customer", 0, "Hello, I'm calling about the order I placed."), turn("agent", 6, agent)]
+    card = score(turns, [event(k, "customer", a, b) for k, a, b in customer_events])
+    assert status(card, "boundary") == "na" and status(card, "document_threats") == "na"
+
+
+def test_threat_after_a_negated_condition() -> None:
+    """The negator of "if it isn't here" does not reach the threat in the main clause."""
+    events = find_text_events((turn("customer", 0, "If it isn't here Friday my lawyer will be in touch"),))
+    assert [e.detail.split(":")[0] for e in events] == ["legal threat"]
