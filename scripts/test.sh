@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs callcoach (scripts/setup.sh) and runs the test suite (slow tests excluded; add -m slow for them).
+# Installs callcoach (scripts/setup.sh) and the pyannote extra (scripts/setup_pyannote.sh; CALLCOACH_SKIP_PYANNOTE=1
+# skips it), then runs the test suite (slow tests excluded; add -m slow for them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/setup_pyannote.sh
 exec .venv/bin/python -m pytest "$@"
