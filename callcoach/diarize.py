@@ -251,8 +251,10 @@ class EmbeddedDiarizer:
     def diarize(self, audio: Audio, *, progress: ProgressFn | None = None) -> Diarization:
         x = audio.mono()
         starts, probs = self._local_activity(x, progress)
-        active = _drop_shadow_speakers(probs > 0.5, probs, int(self.SHADOW_MIN_S * 16_000 / SEG_FRAME_STEP))
-        probs = np.where(active | (probs <= 0.5), probs, 0.0)  # a dropped shadow scores nothing below
+        active = probs > 0.5
+        # voice prints and clustering see every local speaker (as the model found them); only the output
+        # drops shadows, so a call's clustering does not change with what the filter removes
+        kept = _drop_shadow_speakers(active, probs, int(self.SHADOW_MIN_S * 16_000 / SEG_FRAME_STEP))
         pieces = _pieces(active, int(self.PIECE_S * 16_000 / SEG_FRAME_STEP))
         mfcc, energy, f0 = _frame_features(x)
         prints, printed = _voice_prints(pieces, starts, active, mfcc, energy, f0, self.MIN_PRINT_S)
@@ -264,6 +266,7 @@ class EmbeddedDiarizer:
         score = np.zeros((max(n_speakers, 1), total_frames), dtype=np.float32)
         count = np.zeros(total_frames, dtype=np.float32)
         tracks = _track_labels(pieces, piece_label, probs.shape[0], n_frames)
+        kept_or_quiet = kept | ~active  # a dropped shadow scores nothing
         for w, start in enumerate(starts):
             first = int(start // SEG_FRAME_STEP)
             last = min(first + n_frames, total_frames)
@@ -275,7 +278,7 @@ class EmbeddedDiarizer:
                     continue
                 for spk in np.unique(labels_wk):
                     sel = labels_wk[: last - first] == spk
-                    np.maximum(local[spk], np.where(sel, probs[w, : last - first, k], 0.0), out=local[spk])
+                    np.maximum(local[spk], np.where(sel & kept_or_quiet[w, : last - first, k], probs[w, : last - first, k], 0.0), out=local[spk])
             score[:, first:last] += local
         score /= np.maximum(count, 1)
         frame_s = SEG_FRAME_STEP / 16_000
