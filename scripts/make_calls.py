@@ -8,11 +8,14 @@ Usage::
 
     python scripts/make_calls.py DIALOGUE.yaml [DIALOGUE.yaml ...] --out DIR
     python scripts/make_calls.py --demo     # regenerate audio_samples/
+    python scripts/make_calls.py D.yaml --out DIR --calm-max-syllables-per-s 3.7
 
 As a module (tests put ``scripts/`` on ``sys.path``)::
 
     from make_calls import render_call, load_spec
     audio_path = render_call(load_spec(path), out_dir)
+    # keys the file does not set, e.g. the corpus's rate normalisation:
+    spec = load_spec(path, defaults={"calm_max_syllables_per_s": 3.7})
 
 Requires the ``flite``, ``espeak-ng`` and ``sox`` programs on ``PATH``.
 
@@ -50,7 +53,21 @@ minute measured over a turn; espeak's nominal 165 measures nearer 190),
 ``noise_dbfs: -50`` (background noise RMS), ``crosstalk_db: -25`` (stereo:
 level of the other party leaking into each channel), ``tail_s: 1.0``
 (silence after the last turn), ``seed`` (noise seed; default derived from
-``id``).
+``id``), ``calm_max_syllables_per_s: null`` (off; see below).
+
+Speaking-rate normalisation (``calm_max_syllables_per_s``, off by default):
+TTS rates vary a lot with the voice and the words, so some "calm" turns come
+out well above the calm band. When the key is a number, each synthesised turn
+is measured as text syllables (:func:`syllable_count`) per second of trimmed
+speech, and a turn faster than the limit is slowed with sox ``tempo`` to the
+limit; ``rapid``/``raised_rapid`` turns get the same normalisation and then
+``rapid_tempo``, so rapid speech stays ``rapid_tempo`` x faster than the
+speaker's calm speech. :data:`CALM_MAX_SYLLABLES_PER_S` (3.7) is the value the
+evaluation corpus uses (``scripts/make_corpus.py``).
+
+Speakers: a speaker with raised/raised_rapid turns must also have a calm or
+rapid turn (raised voice is relative to the speaker's own calm level; with no
+calm speech there is nothing to be raised above), else :class:`SpecError`.
 
 "The previous turn" is the turn that ends last among those already placed,
 which is the preceding turn unless a turn was nested inside another one.
@@ -127,12 +144,24 @@ DEFAULTS: dict[str, Any] = {
     "noise_dbfs": -50.0,
     "crosstalk_db": -25.0,
     "tail_s": 1.0,
+    "calm_max_syllables_per_s": None,  # rate normalisation off (demo calls unchanged)
 }
+# Rate limit for calm-level speech used by the evaluation corpus (make_corpus.py),
+# in text syllables per second of trimmed speech. Why 3.7: over the 230 corpus
+# turns this counter gives 1.38 syllables per word, so 3.7 syl/s is ~161 words/min
+# (153 at 1.45 syl/word, 148 at 1.5), inside the calm band of COACHING.md F
+# (roughly 120-170 wpm) and below its ">180 sustained" flag. It is also about the
+# TTS voices' median at the default espeak_wpm/flite_stretch (3.64 syl/s over
+# those turns, 4.0 at the 75th and 4.5 at the 95th percentile), so typical turns
+# stay as synthesised and only the fast ones come down. Rapid turns then run at
+# most 3.7 x 1.55 = 5.7 syl/s and always 1.55 x their own normalised rate.
+CALM_MAX_SYLLABLES_PER_S = 3.7
 DEFAULT_GAP_S = 0.4
 INTERRUPTION_MIN_OVERLAP_S = 0.5
 INTERRUPTION_MIN_WORDS = 3
 MP3_DELAY_SAMPLES = 1105  # LAME encoder delay + mp3 decoder delay
 TRIM_BELOW_PEAK_DB = 40.0  # TTS silence trimming threshold (frame RMS)
+CALM_LEVEL_STYLES = ("calm", "rapid")  # turns at the speaker's own (unraised) level
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = REPO_ROOT / "audio_samples"
@@ -161,8 +190,11 @@ class PlacedTurn:
 # --------------------------------------------------------------------- spec
 
 
-def load_spec(path: Path | str) -> dict[str, Any]:
+def load_spec(path: Path | str, defaults: dict[str, Any] | None = None) -> dict[str, Any]:
     """Read a dialogue YAML file and return the validated spec.
+
+    ``defaults``: top-level keys to use where the file does not set them
+    (e.g. ``{"calm_max_syllables_per_s": CALM_MAX_SYLLABLES_PER_S}``).
 
     Raises:
         SpecError: the file is not a mapping or a field is invalid.
@@ -170,6 +202,8 @@ def load_spec(path: Path | str) -> dict[str, Any]:
     path = Path(path)
     with path.open(encoding="utf-8") as fh:
         raw = yaml.safe_load(fh)
+    if defaults and isinstance(raw, dict):
+        raw = {**defaults, **raw}
     return validate_spec(raw, source=str(path))
 
 
@@ -212,6 +246,11 @@ def validate_spec(raw: Any, source: str = "<spec>") -> dict[str, Any]:
             raise _fail(source, key, spec[key], "a number > 0")
     if spec["tail_s"] < 0:
         raise _fail(source, "tail_s", spec["tail_s"], "a number >= 0")
+    if spec["calm_max_syllables_per_s"] is not None:
+        limit = _number(source, "calm_max_syllables_per_s", spec["calm_max_syllables_per_s"])
+        if limit <= 0:
+            raise _fail(source, "calm_max_syllables_per_s", limit, "null (off) or a number > 0")
+        spec["calm_max_syllables_per_s"] = limit
     for role in ROLES:
         spec["levels_dbfs"][role] = _number(source, f"levels_dbfs.{role}",
                                             spec["levels_dbfs"][role])
@@ -243,6 +282,7 @@ def validate_spec(raw: Any, source: str = "<spec>") -> dict[str, Any]:
             raise _fail(source, f"{where}", sorted(unknown), "role, text, style, gap_s, threat")
         clean.append(t)
     spec["turns"] = clean
+    _check_raised_has_baseline(clean, source)
     expected = spec.get("expected") or {}
     if not isinstance(expected, dict):
         raise _fail(source, "expected", expected, "a mapping")
@@ -258,6 +298,21 @@ def validate_spec(raw: Any, source: str = "<spec>") -> dict[str, Any]:
     if "seed" in spec and (isinstance(spec["seed"], bool) or not isinstance(spec["seed"], int)):
         raise _fail(source, "seed", spec["seed"], "an integer")
     return spec
+
+
+def _check_raised_has_baseline(turns: Sequence[dict[str, Any]], source: str) -> None:
+    """Reject a speaker who is raised in every turn: raised voice is relative to the
+    speaker's own calm level (COACHING.md F), so they need a calm or rapid turn."""
+    for role in ROLES:
+        mine = [(i, t["style"]) for i, t in enumerate(turns) if t["role"] == role]
+        raised = [i for i, style in mine if style not in CALM_LEVEL_STYLES]
+        if raised and len(raised) == len(mine):
+            where = ", ".join(f"turns[{i}]" for i in raised)
+            raise SpecError(
+                f"{source}: turns[{raised[0]}].style = {turns[raised[0]]['style']!r} is invalid: "
+                f"the {role} is raised in every one of their turns ({where}), so there is no "
+                f"calm speech of theirs to be raised above; allowed: at least one {role} turn "
+                f"with style calm or rapid (e.g. make their first turn calm)")
 
 
 def _parse_voice(voice: Any, source: str, key: str) -> tuple[str, str]:
@@ -297,19 +352,68 @@ def _synthesize(text: str, voice: str, spec: dict[str, Any], wav_path: Path) -> 
               "-w", str(wav_path), text])
 
 
-def _effects(wav_path: Path, style: str, spec: dict[str, Any]) -> np.ndarray:
-    """Resample, apply style effects and the channel band; return float32 (n,)."""
+_VOWEL_GROUPS = re.compile(r"[aeiouy]+")
+
+
+def syllable_count(text: str) -> int:
+    """Estimated syllables of ``text``: vowel groups per word, a final silent 'e'
+    dropped, at least one per word (the rule of ``callcoach.prosody.syllable_count``,
+    kept here so the renderer does not depend on the package it makes truth for);
+    digits count one each (a floor: spell numbers out in dialogues)."""
+    total = 0
+    for word in re.findall(r"[a-z']+|[0-9]+", text.lower()):
+        if word.isdigit():
+            total += len(word)
+            continue
+        n = len(_VOWEL_GROUPS.findall(word))
+        if word.endswith("e") and not word.endswith(("le", "ee", "ye")) and n > 1:
+            n -= 1
+        total += max(n, 1)
+    return total
+
+
+def _decode(wav_path: Path, chain: Sequence[str] = ()) -> np.ndarray:
+    raw = _run(["sox", "-R", "-D", str(wav_path), "-t", "raw", "-e", "floating-point",
+                "-b", "32", "-c", "1", "-L", "-"] + list(chain), stdout=True)
+    return np.frombuffer(raw, dtype="<f4").astype(np.float32)
+
+
+def speaking_rate(text: str, wav_path: Path) -> float:
+    """Text syllables per second of the TTS speech in ``wav_path`` (silence trimmed)."""
+    with wave.open(str(wav_path), "rb") as wf:
+        sr = wf.getframerate()
+    duration_s = len(_trim(_decode(wav_path), sr)) / sr
+    return syllable_count(text) / max(duration_s, 1e-3)
+
+
+def _rate_tempo(text: str, wav_path: Path, spec: dict[str, Any]) -> float:
+    """sox tempo factor (<= 1) bringing the turn down to ``calm_max_syllables_per_s``;
+    1.0 when the option is off or the turn is not faster than the limit."""
+    limit = spec.get("calm_max_syllables_per_s")
+    if limit is None:
+        return 1.0
+    rate = speaking_rate(text, wav_path)
+    return limit / rate if rate > limit else 1.0
+
+
+def _effects(wav_path: Path, style: str, spec: dict[str, Any],
+             rate_tempo: float = 1.0) -> np.ndarray:
+    """Resample, apply style effects and the channel band; return float32 (n,).
+
+    ``rate_tempo``: the rate normalisation factor (:func:`_rate_tempo`), applied
+    to every style, times ``rapid_tempo`` for rapid styles.
+    """
     sr = spec["sample_rate_hz"]
     chain: list[str] = []
     if style in ("raised", "raised_rapid"):
         chain += ["pitch", str(int(round(100 * spec["raised_pitch_semitones"])))]
-    if style in ("rapid", "raised_rapid"):
-        chain += ["tempo", "-s", f"{spec['rapid_tempo']:.3f}"]
+    rapid = style in ("rapid", "raised_rapid")
+    if rapid or rate_tempo != 1.0:
+        tempo = rate_tempo * (spec["rapid_tempo"] if rapid else 1.0)
+        chain += ["tempo", "-s", f"{tempo:.3f}"]
     lo, hi = BANDS_HZ[sr]
     chain += ["rate", "-v", str(sr), "sinc", f"{lo}-{hi}"]
-    raw = _run(["sox", "-R", "-D", str(wav_path), "-t", "raw", "-e", "floating-point",
-                "-b", "32", "-c", "1", "-L", "-"] + chain, stdout=True)
-    return np.frombuffer(raw, dtype="<f4").astype(np.float32)
+    return _decode(wav_path, chain)
 
 
 def _trim(x: np.ndarray, sr: int) -> np.ndarray:
@@ -347,7 +451,8 @@ def _soft_limit(x: np.ndarray, threshold: float = 0.5, ceiling: float = 0.8) -> 
 def _render_turn(turn: dict[str, Any], spec: dict[str, Any], tmp: Path, idx: int) -> np.ndarray:
     wav = tmp / f"turn{idx:03d}.wav"
     _synthesize(turn["text"], spec["voices"][turn["role"]], spec, wav)
-    x = _trim(_effects(wav, turn["style"], spec), spec["sample_rate_hz"])
+    rate_tempo = _rate_tempo(turn["text"], wav, spec)
+    x = _trim(_effects(wav, turn["style"], spec, rate_tempo), spec["sample_rate_hz"])
     level = spec["levels_dbfs"][turn["role"]]
     if turn["style"] in ("raised", "raised_rapid"):
         level += spec["raised_gain_db"]
@@ -526,6 +631,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="output folder")
     parser.add_argument("--demo", action="store_true",
                         help="regenerate audio_samples/ from audio_samples/dialogues/*.yaml")
+    parser.add_argument("--calm-max-syllables-per-s", type=float, default=None, metavar="N",
+                        help="slow calm-level turns faster than N syllables/s (for dialogues "
+                             f"that do not set calm_max_syllables_per_s; default off; the "
+                             f"corpus uses {CALM_MAX_SYLLABLES_PER_S})")
     args = parser.parse_args(argv)
     if args.demo:
         if args.dialogues:
@@ -543,9 +652,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: sox is not installed", file=sys.stderr)
         return 1
     failed = 0
+    defaults = ({"calm_max_syllables_per_s": args.calm_max_syllables_per_s}
+                if args.calm_max_syllables_per_s is not None else None)
     for path in dialogues:
         try:
-            audio = render_call(load_spec(path), out)
+            audio = render_call(load_spec(path, defaults), out)
         except (SpecError, RenderError, yaml.YAMLError, OSError) as exc:
             print(f"FAILED {path}: {exc}", file=sys.stderr)
             failed += 1

@@ -14,7 +14,11 @@ Each condition is a subfolder of ``--out`` holding ``<id>.<ext>`` and
 ``duration_s`` and times updated to the degraded audio). Degraded audio is
 16-bit PCM WAV. Conditions:
 
-- ``clean``: the dialogue as written (its own format, channels and rate).
+- ``clean``: the dialogue as written (its own format, channels and rate),
+  rendered with :data:`RENDER_DEFAULTS` where the dialogue does not set them:
+  speaking-rate normalisation on (``calm_max_syllables_per_s`` =
+  ``make_calls.CALM_MAX_SYLLABLES_PER_S``), so calm turns stay in the calm
+  band whatever the TTS voice and rapid turns are 1.55 x the calm rate.
 - ``mono``: stereo calls summed to one channel (mono calls are skipped).
 - ``g711``: G.711 mu-law at 8 kHz round trip (sox ``-e mu-law``).
 - ``gsm``: GSM 06.10 full-rate at 8 kHz round trip (sox ``-t gsm``), per channel.
@@ -71,6 +75,10 @@ CLIP_FRACTION = 0.02
 QUIET_AGENT_DB = -15.0
 CROSSTALK_DB = -12.0
 LONG_RATE_HZ = 8000
+# make_calls spec keys the corpus sets where a dialogue does not: calm-level turns
+# faster than 3.7 syllables/s (~160 words/min; see make_calls.CALM_MAX_SYLLABLES_PER_S)
+# are slowed to it, so "calm" means the calm band and rapid is always clearly faster.
+RENDER_DEFAULTS: dict[str, Any] = {"calm_max_syllables_per_s": make_calls.CALM_MAX_SYLLABLES_PER_S}
 # expected-check aggregation for the long call: checks a single failure spoils
 FAIL_DOMINATES = ("calm_tone", "no_mirroring", "measured_pace", "no_talk_over", "patience",
                   "positive_language", "no_provocation", "professional")
@@ -294,7 +302,7 @@ def build(out: Path, conditions: Sequence[str], dialogues: Sequence[Path], seed:
     ids = []
     t0 = time.perf_counter()
     for path in dialogues:
-        spec = make_calls.load_spec(path)
+        spec = make_calls.load_spec(path, defaults=RENDER_DEFAULTS)
         make_calls.render_call(spec, clean_dir)
         truth_path = clean_dir / f"{spec['id']}.truth.json"
         truth = json.loads(truth_path.read_text(encoding="utf-8"))

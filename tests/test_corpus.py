@@ -90,6 +90,10 @@ def test_expected_consistent_with_turns(path):
     cust_raised = any(t["role"] == "customer" and "raised" in t["style"] for t in turns)
     agent_rapid = any(t["role"] == "agent" and "rapid" in t["style"] for t in turns)
     threat = any(t["role"] == "customer" and t["threat"] for t in turns)
+    for role in ("agent", "customer"):  # raised is relative to the speaker's own calm level (F)
+        styles = [t["style"] for t in turns if t["role"] == role]
+        if any("raised" in s for s in styles):
+            assert any(s in ("calm", "rapid") for s in styles), f"{role} has no calm-level turn"
     assert exp["calm_tone"] == ("fail" if agent_raised else "pass")
     assert (exp["no_mirroring"] == "na") == (not cust_raised)
     if cust_raised:
@@ -237,6 +241,15 @@ def test_aggregate_expected():
 # ------------------------------------------------------------ make_corpus
 
 
+def test_corpus_renders_with_rate_normalisation(specs):
+    key = "calm_max_syllables_per_s"
+    assert make_corpus.RENDER_DEFAULTS[key] == make_calls.CALM_MAX_SYLLABLES_PER_S
+    assert 3.0 <= make_calls.CALM_MAX_SYLLABLES_PER_S <= 4.2  # ~150-165 words/min
+    assert all(s[key] is None for s in specs)  # dialogues leave it to make_corpus
+    assert make_calls.load_spec(DIALOGUES[0], make_corpus.RENDER_DEFAULTS)[key] == \
+        make_calls.CALM_MAX_SYLLABLES_PER_S
+
+
 def test_make_corpus_renders_conditions(tmp_path):
     dialogues = [p for p in DIALOGUES if p.stem in ("c04_agent_mirrors", "c05_rushing_agent")]
     out = tmp_path / "corpus"
@@ -254,6 +267,15 @@ def test_make_corpus_renders_conditions(tmp_path):
             assert sr == truth["sample_rate_hz"] and x.shape[1] == truth["channels"]
             assert abs(len(x) / sr - truth["duration_s"]) < 0.01
             assert max(t["end_s"] for t in truth["turns"]) <= truth["duration_s"]
+    # rate normalisation: calm-level turns at most ~3.7 syllables/s, rapid ones well above
+    limit = make_calls.CALM_MAX_SYLLABLES_PER_S
+    for truth_path in (out / "clean").glob("*.truth.json"):
+        for t in json.loads(truth_path.read_text())["turns"]:
+            rate = make_calls.syllable_count(t["text"]) / (t["end_s"] - t["start_s"])
+            if "rapid" in t["style"]:
+                assert rate > limit * 1.2, t
+            else:
+                assert rate < limit * 1.1, t
     g711 = json.loads((out / "g711" / "c05_rushing_agent.truth.json").read_text())
     assert g711["sample_rate_hz"] == 8000
     hold = json.loads((out / "hold_music" / "c05_rushing_agent.truth.json").read_text())

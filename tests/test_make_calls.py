@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import make_calls  # noqa: E402
@@ -184,3 +185,102 @@ def test_cli_usage_error() -> None:
     with pytest.raises(SystemExit) as exc:
         make_calls.main(["--out", "somewhere"])
     assert exc.value.code == 2
+
+
+# ------------------------------------------------- raised speakers need a calm baseline
+
+
+def test_speaker_raised_in_every_turn_is_rejected(tmp_path: Path) -> None:
+    turns = [
+        {"role": "agent", "text": "Hello, how can I help?"},
+        {"role": "customer", "text": "My parcel never came!", "style": "raised"},
+        {"role": "agent", "text": "I'm sorry to hear that."},
+        {"role": "customer", "text": "Fix it now!", "style": "raised_rapid"},
+    ]
+    with pytest.raises(make_calls.SpecError,
+                       match=r"turns\[1\]\.style = 'raised'.*customer is raised in every one of "
+                             r"their turns \(turns\[1\], turns\[3\]\).*calm or rapid"):
+        make_calls.validate_spec({**STEREO_SPEC, "turns": turns})
+    # the message names the file when the spec comes from one
+    path = tmp_path / "all_raised.yaml"
+    path.write_text(yaml.safe_dump({**STEREO_SPEC, "turns": turns}), encoding="utf-8")
+    with pytest.raises(make_calls.SpecError, match=r"all_raised\.yaml: turns\[1\]\.style"):
+        make_calls.load_spec(path)
+    # one calm-level turn (calm or rapid) gives the speaker a baseline
+    for style in ("calm", "rapid"):
+        ok = [dict(turns[1], style=style)] + turns[2:]
+        make_calls.validate_spec({**STEREO_SPEC, "turns": turns[:1] + ok})
+
+
+# ---------------------------------------------------- speaking-rate normalisation
+
+
+def test_syllable_count() -> None:
+    assert make_calls.syllable_count("Hello, this is Dana.") == 6
+    assert make_calls.syllable_count("Take the case home") == 4  # silent final e
+    assert make_calls.syllable_count("little tree") == 3
+    assert make_calls.syllable_count("Call 911") == 4
+
+
+@pytest.mark.parametrize("value", ["fast", 0, -2.0, True])
+def test_bad_rate_limit_names_the_key(value: object) -> None:
+    with pytest.raises(make_calls.SpecError, match="calm_max_syllables_per_s"):
+        make_calls.validate_spec({**STEREO_SPEC, "calm_max_syllables_per_s": value})
+
+
+def test_rate_limit_default_off() -> None:
+    assert make_calls.validate_spec(STEREO_SPEC)["calm_max_syllables_per_s"] is None
+    spec = make_calls.validate_spec({**STEREO_SPEC, "calm_max_syllables_per_s": 4})
+    assert spec["calm_max_syllables_per_s"] == 4.0
+
+
+def test_load_spec_defaults_fill_only_missing_keys(tmp_path: Path) -> None:
+    path = tmp_path / "d.yaml"
+    path.write_text(yaml.safe_dump(STEREO_SPEC), encoding="utf-8")
+    key = "calm_max_syllables_per_s"
+    assert make_calls.load_spec(path)[key] is None
+    assert make_calls.load_spec(path, defaults={key: 3.7})[key] == 3.7
+    path.write_text(yaml.safe_dump({**STEREO_SPEC, key: 4.5}), encoding="utf-8")
+    assert make_calls.load_spec(path, defaults={key: 3.7})[key] == 4.5
+
+
+FAST_TEXT = "I can see the order was sent to the wrong address, so let me fix that for you today."
+RATE_SPEC = {
+    "id": "rate_norm",
+    "channels": 1,
+    "sample_rate_hz": 16000,
+    "format": "wav",
+    "espeak_wpm": 230,      # far too fast for calm speech
+    "flite_stretch": 1.6,   # slower than the limit: left alone
+    "voices": {"agent": "espeak:en-us+m3", "customer": "flite:slt"},
+    "turns": [
+        {"role": "agent", "text": FAST_TEXT},
+        {"role": "customer", "text": "Thank you, that would be really helpful.", "gap_s": 0.5},
+        {"role": "agent", "text": FAST_TEXT, "style": "rapid", "gap_s": 0.5},
+        {"role": "customer", "text": "Why did nobody fix it before?", "style": "raised",
+         "gap_s": 0.5},
+    ],
+}
+
+
+def _rates(out: Path, spec: dict) -> list[float]:
+    truth = json.loads((out / f"{spec['id']}.truth.json").read_text(encoding="utf-8"))
+    return [make_calls.syllable_count(t["text"]) / (t["end_s"] - t["start_s"])
+            for t in truth["turns"]]
+
+
+def test_rate_normalisation(tmp_path: Path) -> None:
+    limit = 3.7
+    off = _rates(Path(make_calls.render_call(RATE_SPEC, tmp_path / "off")).parent, RATE_SPEC)
+    on_spec = {**RATE_SPEC, "calm_max_syllables_per_s": limit}
+    on_path = make_calls.render_call(on_spec, tmp_path / "on")
+    on = _rates(on_path.parent, on_spec)
+    assert off[0] > limit * 1.2                        # the TTS alone is too fast
+    assert limit * 0.9 < on[0] < limit * 1.08          # slowed to the limit
+    assert on[2] / on[0] == pytest.approx(RATE_SPEC.get("rapid_tempo", 1.55), rel=0.08)
+    assert on[2] > on[0] * 1.4                         # rapid stays clearly faster
+    assert off[1] < limit and on[1] == pytest.approx(off[1], rel=2e-3)  # slow turn: as it was
+    assert on[3] <= limit * 1.08
+    # deterministic with the option on
+    again = make_calls.render_call(on_spec, tmp_path / "again")
+    assert again.read_bytes() == on_path.read_bytes()
