@@ -12,7 +12,8 @@ from functools import lru_cache
 from typing import Sequence
 
 from callcoach.phrases import (BUILTIN_CUES, NEGATORS, CueSet, Hit, Normalized, Similarity, compile_pattern,
-                               detect, find_cues, normalize_words, phrase_cue_set, semantic_hits)
+                               detect, find_cues, normalize_words, phrase_cue_set, semantic_hits,
+                               split_clauses)
 from callcoach.records import CheckResult, Event, Evidence, Role, Scorecard, Turn
 from callcoach.rubric import Check, Rubric
 
@@ -255,30 +256,59 @@ def _content(tokens: Sequence[str]) -> frozenset[str]:
     return frozenset(t for t in tokens if len(t) >= 3 and t.isalpha() and t not in _STOP)
 
 
-def _reflections(ctx: _Context) -> list[tuple[_Utterance, Hit]]:
-    """Agent clauses that restate what the customer said they wanted.
+def _stems(tokens: Sequence[str]) -> frozenset[str]:
+    """Content words cut to 5 letters, so "leak" and "leaking", "charge" and "charged" meet."""
+    return frozenset(t[:5] for t in _content(tokens))
 
-    Reflective listening without a signpost: "(so) you want to use your plan
-    in Spain" after the customer's "I'd like to know if my phone plan works
-    there". The clause must say what the customer wants ("you want / would like
-    / were hoping", not "if you want", "do you want") and share a content word
-    with an earlier customer turn in which the customer said what they wanted.
-    It needs no signpost phrase, so it survives a recogniser that garbles
-    "just to confirm"; a pronoun flip plus a shared topic word is what makes it
-    a restatement rather than advice.
+
+_SO_NOT_RESTATING = frozenset({"i", "we", "let", "lets", "what", "how", "why", "when", "where", "who",
+                               "which", "can", "could", "would", "will", "shall", "should", "do", "does",
+                               "did", "please", "if", "anyway", "yes", "no", "sorry", "thank", "thanks"})
+SO_RESTATEMENT_MIN_SHARED = 2
+
+
+def _reflections(ctx: _Context) -> list[tuple[_Utterance, Hit]]:
+    """Agent clauses that restate what the customer said.
+
+    Reflective listening without a signpost phrase, which a recogniser that
+    garbles "just to confirm" does not need:
+
+    - a pronoun flip: "(so) you want to use your plan in Spain" after the
+      customer said what they wanted ("you want / would like / were hoping",
+      not "if you want", "do you want"), sharing a content word with an
+      earlier customer turn;
+    - a summing-up "so": a clause that opens with "so" (after "okay", "right")
+      and states (no "so I'll", "so what", "so can you") something that shares
+      :data:`SO_RESTATEMENT_MIN_SHARED` content words with what the customer
+      said before ("So the email price is higher than your quote").
+
+    A shared topic is what makes it a restatement rather than advice.
     """
+    said_before = [(u.turn.start_s, _stems(u.norm.tokens)) for u in ctx.customer]
     wants = [(u.turn.start_s, _content(u.norm.tokens)) for u in ctx.customer
              if find_cues(BUILTIN_CUES["customer_wants"], u.norm)[0]]
-    if not wants:
-        return []
     out = []
     for u in ctx.agent:
-        for h in find_cues(BUILTIN_CUES["reflect_want"], u.norm)[0]:
-            end = min([b for b in u.norm.breaks if b > h.start] + [len(u.norm.tokens)])
-            said = _content(u.norm.tokens[h.end : end])
-            if any(start < u.turn.start_s and said & theirs for start, theirs in wants):
-                out.append((u, Hit(h.start, end, "context", " ".join(u.norm.tokens[h.start : end]))))
-                break
+        earlier = frozenset().union(*[st for start, st in said_before if start < u.turn.start_s])
+        hit = None
+        if wants:
+            for h in find_cues(BUILTIN_CUES["reflect_want"], u.norm)[0]:
+                end = min([b for b in u.norm.breaks if b > h.start] + [len(u.norm.tokens)])
+                if _stems(u.norm.tokens[h.end : end]) & earlier:
+                    hit = Hit(h.start, end, "context", " ".join(u.norm.tokens[h.start : end]))
+                    break
+        if hit is None:
+            for a, b in split_clauses(u.norm):
+                toks = u.norm.tokens[a:b]
+                i = 0
+                while i < len(toks) and toks[i] in ("okay", "ok", "right", "alright", "and"):
+                    i += 1
+                if i + 1 < len(toks) and toks[i] == "so" and toks[i + 1] not in _SO_NOT_RESTATING \
+                        and len(_stems(toks[i + 1:]) & earlier) >= SO_RESTATEMENT_MIN_SHARED:
+                    hit = Hit(a + i, b, "context", " ".join(toks[i:]))
+                    break
+        if hit is not None:
+            out.append((u, hit))
     return out
 
 
@@ -291,6 +321,7 @@ class _Context:
     end_s: float
     grievance: tuple[Evidence, ...]
     request: tuple[Evidence, ...] = ()
+    distress: tuple[Evidence, ...] = ()
 
     def of(self, role: str, *types: str) -> list[Event]:
         return [e for e in self.events if e.role == role and e.type in types]
@@ -314,8 +345,10 @@ def _condition(name: str, ctx: _Context) -> tuple[bool, list[Evidence]]:
         request = grievance or list(ctx.request)
         return bool(request), request
     if name == "customer_upset":
+        # a complaint, or worry or upset said without blaming anyone ("I'm worried sick");
         # rapid speech alone is not upset: plenty of calm customers talk fast
-        return bool(grievance) or ctx.trajectory in ("calmer", "not_calmer"), grievance
+        upset = sorted(grievance + list(ctx.distress), key=lambda e: e.start_s)
+        return bool(upset) or ctx.trajectory in ("calmer", "not_calmer"), upset
     if name == "customer_raised":
         return bool(raised), [_event_evidence(e) for e in raised]
     if name == "customer_abusive":
@@ -498,9 +531,19 @@ def _sides(turns: tuple[Turn, ...]) -> tuple[tuple[_Utterance, ...], tuple[_Utte
     utterances = [_utterance(t, loops) for t in turns]
     agent = tuple(u for u in utterances if u.turn.role == "agent")
     customer = tuple(u for u in utterances if u.turn.role == "customer")
-    grievance = tuple(_evidence(u, h.start, h.end) for u in customer
-                      for h in find_cues(BUILTIN_CUES["grievance"], u.norm)[0][:1])
-    return agent, customer, grievance
+    return agent, customer, _first_hits(customer, "grievance")
+
+
+def _first_hits(utterances: Sequence[_Utterance], cue_name: str) -> tuple[Evidence, ...]:
+    """Evidence of the first hit of a built-in cue set in each utterance that has one."""
+    return tuple(_evidence(u, h.start, h.end) for u in utterances
+                 for h in find_cues(BUILTIN_CUES[cue_name], u.norm)[0][:1])
+
+
+def customer_upset_moments(turns: tuple[Turn, ...]) -> tuple[Evidence, ...]:
+    """Where the customer's words say they are upset: a complaint or worry cue (for the trajectory)."""
+    _, customer, grievance = _sides(turns)
+    return tuple(sorted(grievance + _first_hits(customer, "distress"), key=lambda e: e.start_s))
 
 
 def inferred_abuse(turns: tuple[Turn, ...], events: Sequence[Event]) -> tuple[Event, ...]:
@@ -525,14 +568,14 @@ def score_call(rubric: Rubric, turns: tuple[Turn, ...], events: tuple[Event, ...
     elif matcher is False:
         matcher = None
     agent, customer, grievance = _sides(turns)
-    request = tuple(_evidence(u, h.start, h.end) for u in customer
-                    for h in find_cues(BUILTIN_CUES["request"], u.norm)[0][:1])
+    request = _first_hits(customer, "request")
+    distress = _first_hits(customer, "distress")
     if not request:
         request = tuple(_turn_evidence(u.turn) for u in customer if "?" in u.turn.text)[:1]
     end_s = max([t.end_s for t in turns] + [e.end_s for e in events] + [0.0])
     events = tuple(events) + _inferred_abuse(agent, customer, events, grievance)
     ctx = _Context(agent, customer, tuple(sorted(events, key=lambda e: e.start_s)), trajectory,
-                   end_s, grievance, request)
+                   end_s, grievance, request, distress)
 
     results: list[CheckResult] = []
     for check in rubric.enabled_checks():
@@ -564,4 +607,4 @@ def _summarise(results: tuple[CheckResult, ...]) -> Scorecard:
     return Scorecard(score, results, went_well, work_on)
 
 
-__all__ = ["THREAT_KINDS", "find_text_events", "says_cue", "score_call"]
+__all__ = ["THREAT_KINDS", "customer_upset_moments", "find_text_events", "says_cue", "score_call"]

@@ -108,3 +108,21 @@ def test_semantic_matcher_ranks_paraphrases() -> None:
                         ["I apologize for the inconvenience"])
     assert sims[0, 0] > sims[1, 0] + 0.1
 
+
+
+CUSTOMER_CUES = ROOT / "tests" / "data" / "customer_cues.yaml"
+
+
+@pytest.mark.parametrize("cue", ["grievance", "distress", "request"])
+def test_customer_cue_sets_on_labelled_utterances(cue: str) -> None:
+    """The cue sets that decide which checks apply, on labelled customer utterances."""
+    import yaml
+
+    data = yaml.safe_load(CUSTOMER_CUES.read_text(encoding="utf-8"))[cue]
+    found = {label: [bool(detect(BUILTIN_CUES[cue], normalize(text))) for text in data[label]]
+             for label in ("positive", "negative")}
+    tp, fp = sum(found["positive"]), sum(found["negative"])
+    precision, recall = tp / max(tp + fp, 1), tp / len(data["positive"])
+    missed = [t for t, f in zip(data["positive"], found["positive"]) if not f]
+    wrong = [t for t, f in zip(data["negative"], found["negative"]) if f]
+    assert precision >= 0.9 and recall >= 0.9, {"missed": missed, "false": wrong}
