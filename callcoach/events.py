@@ -47,7 +47,7 @@ RAISED_MIN_MEASURED_S = 0.5
 CALM_MAX_WPM = 170.0
 PATIENCE_MIN_WORDS = 8
 CALMER_MARGIN = 0.25
-UPSET_TEXT_TYPES = frozenset({"threat", "abuse", "insult", "profanity"})
+UPSET_TEXT_TYPES = frozenset({"threat", "abuse", "insult", "profanity", "complaint"})
 
 _BACKCHANNEL_WORDS = frozenset(
     "mm mmm mhm hmm hm uh huh uhhuh mmhmm um yeah yea yes yep yup ok okay right sure alright "
@@ -84,8 +84,14 @@ def analyse(
     role_confidence: Mapping[str, float],
     text_events: tuple[Event, ...],
     thresholds: EventThresholds,
+    upset_words: Sequence[tuple[float, float]] = (),
 ) -> ProsodyResult:
-    """Prosody tracks, speaker summaries, events and customer trajectory of one call."""
+    """Prosody tracks, speaker summaries, events and customer trajectory of one call.
+
+    ``upset_words``: (start_s, end_s) of the customer's words that say they are
+    upset (a complaint or a worry, found by the scorecard's cue sets); they
+    count for the trajectory as raised-voice events do.
+    """
     speakers = list(diarization.speakers)
     speakers += sorted({t.speaker for t in turns} - set(speakers))
     segments = {s: _merge([(g.start_s, g.end_s) for g in diarization.segments if g.speaker == s]) for s in speakers}
@@ -110,7 +116,8 @@ def analyse(
 
     summaries = _summaries(speakers, segments, base, role, role_confidence, diarization.channel_of)
     tracks = tuple(prosody.track(s, frames.get(s), words_of[s], audio.duration_s) for s in speakers)
-    traj = trajectory(speakers, role, segments, frames, base, words_of, events, text_events, thresholds)
+    said = tuple(Event("complaint", "customer", "", a, b, "") for a, b in upset_words)
+    traj = trajectory(speakers, role, segments, frames, base, words_of, events, text_events + said, thresholds)
     return ProsodyResult(tracks, summaries, tuple(events), traj, base, thresholds)
 
 

@@ -765,7 +765,7 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "worst|terrible|awful|horrible|poor|bad|lousy *1 service|experience|company|customer|support",
         "nobody|noone *1 has|ever|called|helped|told|bothered|answered",
         "no one *1 has|ever|called|helped|told|bothered|answered",
-        "#|third|fourth|fifth|2nd|3rd|4th|5th time", "# times",
+        "#|third|fourth|fifth|2nd|3rd|4th|5th time", "called|rang|rung|phoned|tried|asked|told|written|emailed|chased *4 # times", "# times now|already|before|this|in",
         "want|need *1 my|a *1 money|refund *1 back?", "cancel my", "you people",
         "what|why the hell", "lost|missing *2 package|order|parcel|money|payment|delivery",
         "keep|kept *1 getting|being *1 charged|disconnected|transferred|cut", "keeps *1 happening|dropping|crashing|breaking",

@@ -172,7 +172,7 @@ def _analyse(
     audio: Audio, diarization: Diarization, words: tuple[Word, ...], models: Models, settings: Settings, call_id: str, backend: str
 ) -> CallResult:
     from .events import analyse
-    from .scorecard import find_text_events, inferred_abuse, score_call
+    from .scorecard import customer_upset_moments, find_text_events, inferred_abuse, score_call
 
     agent_channel = {"left": 0, "right": 1}.get(settings.agent_channel or "")
     turns = build_turns(words)
@@ -181,8 +181,10 @@ def _analyse(
     )
     turns = with_roles(turns, assignment.roles)
     text_events = find_text_events(turns)
+    upset_words = tuple((e.start_s, e.end_s) for e in customer_upset_moments(turns))
     prosody = analyse(
-        audio, diarization, turns, assignment.roles, assignment.confidence, text_events, settings.thresholds
+        audio, diarization, turns, assignment.roles, assignment.confidence, text_events, settings.thresholds,
+        upset_words,
     )
     events = prosody.events + tuple(text_events)
     events = tuple(sorted(events + inferred_abuse(turns, events), key=lambda e: (e.start_s, e.type)))

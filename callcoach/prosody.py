@@ -426,8 +426,10 @@ def level_baseline(frames: SpeakerFrames, segments: Sequence[SpeechSegment]) -> 
         m = nan_median(frames.pitch_hz[i:j], MIN_PIECE_FRAMES)
         if m is not None:
             pitch.append(m)
-    lb = float(np.percentile(loud, BASELINE_PERCENTILE)) if loud else nan_median(frames.loudness_db)
-    pb = float(np.percentile(pitch, BASELINE_PERCENTILE)) if pitch else nan_median(frames.pitch_hz)
+    # "lower": the level of one real piece, not a blend toward the next one up; with few pieces
+    # (a customer raised in two turns of three) the blend sat halfway into the raised speech
+    lb = float(np.percentile(loud, BASELINE_PERCENTILE, method="lower")) if loud else nan_median(frames.loudness_db)
+    pb = float(np.percentile(pitch, BASELINE_PERCENTILE, method="lower")) if pitch else nan_median(frames.pitch_hz)
     return lb, pb
 
 

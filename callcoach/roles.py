@@ -15,11 +15,18 @@ from typing import Mapping, Sequence
 
 from .records import Diarization, Role, Turn
 
+# words after "this is" that are no name: "this is my third call", "this is absolutely hopeless"
+_NOT_A_NAME = ("(my|a|an|the|not|so|really|absolutely|just|about|what|why|how|it|getting|going|your|our|"
+               "ridiculous|unacceptable|hopeless|insane|crazy|outrageous|terrible|awful|useless|pathetic|"
+               "a|for|to|because|why|taking|exactly|only|still|the|no|all|too|very|now|urgent|serious)")
 _AGENT_CUES: tuple[tuple[str, float], ...] = (
     (r"\bthank(s| you) for (calling|contacting|holding|your patience)\b", 3.0),
     (r"\b(welcome to|you('ve| have) reached)\b", 3.0),
     (r"\b(this is|my name is|my name's|i'm|i am) \w+,? (from|at|with|speaking)\b", 2.5),
-    (r"\b(this is) \w+\b", 1.0),
+    (r"\b(this is) (?!" + _NOT_A_NAME + r"\b)\w+\b", 1.0),
+    (r"\byou('re| are) (speaking|talking) (to|with)\b", 2.5),
+    # a bare department or desk greeting: "Technical support, ...", "Accounts department."
+    (r"^(\w+ ){0,2}(support|department|services|desk|helpdesk|reception|care|line|orders|accounts|bookings)\b", 2.0),
     (r"\bhow (can|may|could|might) i (help|assist)\b", 3.0),
     (r"\bwhat can i (do|help)\b", 2.0),
     (r"\bis there anything else\b", 2.0),
@@ -35,6 +42,9 @@ _CUSTOMER_CUES: tuple[tuple[str, float], ...] = (
     (r"\b(speak to|talk to) (a|your) (manager|supervisor)\b", 1.5),
     (r"\bi('ve| have) been (waiting|trying|a customer)\b", 1.0),
 )
+# each customer turn with a complaint or a worry in it (the scorecard's cue sets) counts this much
+CUSTOMER_TEXT_CUE_WEIGHT = 1.0
+FIRST_SPEAKER_BONUS = 1.0  # call-centre recordings start with the agent's greeting
 EARLY_S = 45.0
 
 
@@ -62,7 +72,17 @@ def _cue_score(turns: Sequence[Turn], speaker: str) -> tuple[float, list[str]]:
         for pattern, w in _CUSTOMER_CUES:
             if re.search(pattern, text):
                 score -= w * weight
+        if _complains(t.text):
+            score -= CUSTOMER_TEXT_CUE_WEIGHT * weight
     return score, reasons
+
+
+def _complains(text: str) -> bool:
+    """Whether a turn carries a complaint or a worry (the scorecard's customer cue sets)."""
+    from .phrases import BUILTIN_CUES, find_cues, normalize
+
+    norm = normalize(text)
+    return any(find_cues(BUILTIN_CUES[name], norm)[0] for name in ("grievance", "distress"))
 
 
 def assign_roles(
@@ -87,7 +107,7 @@ def assign_roles(
         scores[spk], why = _cue_score(turns, spk)
         reasons += why
     first = min(turns, key=lambda t: t.start_s).speaker if turns else speakers[0]
-    scores[first] = scores.get(first, 0.0) + 0.5
+    scores[first] = scores.get(first, 0.0) + FIRST_SPEAKER_BONUS
     ranked = sorted(speakers, key=lambda s: scores[s], reverse=True)
     agent = ranked[0]
     margin = scores[agent] - (scores[ranked[1]] if len(ranked) > 1 else 0.0)
