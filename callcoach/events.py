@@ -194,7 +194,9 @@ def _is_raised(frames: SpeakerFrames, base: Baseline, th: EventThresholds, i: in
     rise = float(np.nanmedian(level)) - base.loudness_db
     f0 = prosody.nan_median(frames.pitch_hz[i:j], prosody.MIN_PIECE_FRAMES)
     pitch_up = f0 is not None and bool(base.pitch_hz) and f0 >= base.pitch_hz * th.raised_pitch_ratio
-    return (rise >= th.raised_loudness_db and pitch_up) or rise >= th.raised_loudness_only_db
+    strong_pitch = f0 is not None and bool(base.pitch_hz) and f0 >= base.pitch_hz * th.raised_strong_pitch_ratio
+    return ((rise >= th.raised_loudness_db and pitch_up) or rise >= th.raised_loudness_only_db
+            or (rise >= th.raised_loudness_with_strong_pitch_db and strong_pitch))
 
 
 def raised_voice(frames: SpeakerFrames, base: Baseline, role: Role, th: EventThresholds, turns: Sequence[Turn] = ()) -> list[Event]:
@@ -206,7 +208,8 @@ def raised_voice(frames: SpeakerFrames, base: Baseline, role: Role, th: EventThr
     turn). A stretch is raised when the median of its own voiced frames is
     ``raised_loudness_db`` above baseline with the median pitch
     ``raised_pitch_ratio`` above baseline, or ``raised_loudness_only_db``
-    above on loudness alone: medians make it "most of the stretch", not a
+    above on loudness alone, or ``raised_loudness_with_strong_pitch_db`` above
+    with the pitch ``raised_strong_pitch_ratio`` above: medians make it "most of the stretch", not a
     syllable. It must last ``raised_min_duration_s`` with at least
     ``RAISED_MIN_MEASURED_S`` of measured frames (mono: overlapped speech is
     not measured). Where overlap leaves too few measured frames for a
@@ -218,7 +221,7 @@ def raised_voice(frames: SpeakerFrames, base: Baseline, role: Role, th: EventThr
     width = int(round(SMOOTH_S / HOP_S))
     loud = prosody.moving_mean(frames.loudness_db, width, width // 4)
     with np.errstate(invalid="ignore"):
-        candidate = frames.active & (loud - base.loudness_db >= th.raised_loudness_db)
+        candidate = frames.active & (loud - base.loudness_db >= min(th.raised_loudness_db, th.raised_loudness_with_strong_pitch_db))
     gap = int(round(MERGE_GAP_S / HOP_S))
     regions: list[list[int]] = []
     for i, j in _runs(candidate):

@@ -70,7 +70,7 @@ MIN_FLOOR_S = 1.0
 MAX_PAUSE_S = 0.5
 PIECE_S = 4.0
 RATE_PIECE_S = 8.0
-BASELINE_PERCENTILE = 20.0
+BASELINE_PERCENTILE = 15.0  # of speech time: the quieter speech, never a fraction of a second
 PACE_MAX_PAUSE_S = 1.0
 SYLLABLES_PER_WORD = 1.35  # conversational English: 4.5 syllables/s ~ 200 words/min
 NUCLEUS_PROMINENCE_DB = 3.0
@@ -416,21 +416,33 @@ def nan_median(values: np.ndarray, min_count: int = 1) -> float | None:
 
 
 def level_baseline(frames: SpeakerFrames, segments: Sequence[SpeechSegment]) -> tuple[float | None, float | None]:
-    """(loudness dBFS, pitch Hz): the ``BASELINE_PERCENTILE``-th percentile of piece medians."""
-    loud, pitch = [], []
+    """(loudness dBFS, pitch Hz): the ``BASELINE_PERCENTILE``-th percentile of piece medians,
+    each piece weighted by its measured frames (see :func:`weighted_percentile`)."""
+    loud: list[tuple[float, int]] = []
+    pitch: list[tuple[float, int]] = []
     for a, b in pieces(segments):
         i, j = frame_index(a), frame_index(b)
-        m = nan_median(frames.loudness_db[i:j], MIN_PIECE_FRAMES)
-        if m is not None:
-            loud.append(m)
-        m = nan_median(frames.pitch_hz[i:j], MIN_PIECE_FRAMES)
-        if m is not None:
-            pitch.append(m)
-    # "lower": the level of one real piece, not a blend toward the next one up; with few pieces
-    # (a customer raised in two turns of three) the blend sat halfway into the raised speech
-    lb = float(np.percentile(loud, BASELINE_PERCENTILE, method="lower")) if loud else nan_median(frames.loudness_db)
-    pb = float(np.percentile(pitch, BASELINE_PERCENTILE, method="lower")) if pitch else nan_median(frames.pitch_hz)
+        for values, out in ((frames.loudness_db[i:j], loud), (frames.pitch_hz[i:j], pitch)):
+            m = nan_median(values, MIN_PIECE_FRAMES)
+            if m is not None:
+                out.append((m, int(np.count_nonzero(~np.isnan(values)))))
+    lb = weighted_percentile(loud, BASELINE_PERCENTILE) if loud else nan_median(frames.loudness_db)
+    pb = weighted_percentile(pitch, BASELINE_PERCENTILE) if pitch else nan_median(frames.pitch_hz)
     return lb, pb
+
+
+def weighted_percentile(values_weights: Sequence[tuple[float, float]], q: float) -> float:
+    """The smallest value whose cumulative weight reaches ``q`` percent of the total.
+
+    Pieces are weighted by how much speech they hold, so a fraction of a
+    second that the diarizer gave this speaker at a turn change (often the
+    other party's first words, at the other party's level) cannot set the
+    baseline, and the result is one real piece's level, never a blend.
+    """
+    ordered = sorted(values_weights)
+    weights = np.cumsum([w for _, w in ordered], dtype=np.float64)
+    k = int(np.searchsorted(weights, weights[-1] * q / 100.0))
+    return float(ordered[min(k, len(ordered) - 1)][0])
 
 
 def pace_baseline(frames: SpeakerFrames | None, turns: Sequence[Turn], min_words: int = 4) -> float | None:

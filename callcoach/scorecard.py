@@ -437,10 +437,12 @@ def _personalize(ctx: _Context) -> list[Evidence]:
             if idx + 1 < len(u.norm.tokens) and _capitalised(u, idx + 1) \
                     and u.norm.tokens[idx + 1] not in _NOT_NAMES:
                 customer_names.add(u.norm.tokens[idx + 1])
-    for u in ctx.agent:
+    for k, u in enumerate(ctx.agent):
         text = u.norm.text + " "
         spans: list[tuple[int, int]] = []
-        for at, idx, _ in _names(u, _NAME_INTRO, False) + _names(u, _NAME_INTRO_CAP, True):
+        # in the agent's opening the frame ("this is X", "X speaking") survives a recogniser that
+        # garbles the name itself ("manual speaking" for "Daniel speaking"): no capital needed there
+        for at, idx, _ in _names(u, _NAME_INTRO, False) + _names(u, _NAME_INTRO_CAP, k > 0):
             spans.append((at, idx + 1))
         for m in _TITLE.regex.finditer(text):
             if _name_at(u, _TITLE, m, text):

@@ -35,8 +35,14 @@ class EventThresholds:
       rise; it is never enough alone. ``raised_loudness_only_db`` 9 dB keeps
       the vocal-effort figure for a raised voice without pitch rise (none of
       the calm turns came within 6 dB of it).
-    - ``raised_min_duration_s`` 1.5: seconds, not a syllable (the shortest
-      raised demo turn lasts 3.4 s).
+    - ``raised_strong_pitch_ratio`` 1.2 (three semitones) with
+      ``raised_loudness_with_strong_pitch_db`` 3 dB: F0 climbs with vocal
+      effort, and a shout at 8 kHz often gains less level than pitch (the
+      corpus's violent-threat customer: +4.6/+5.0 dB at x1.27/x1.30); calm
+      turns stayed under x1.09 in the demo calls.
+    - ``raised_min_duration_s`` 1.0: seconds, not a syllable; a shouted
+      "That's not good enough!" lasts 1.3 s (the shortest raised demo turn
+      lasts 3.4 s, the shortest corpus one 1.34 s).
     - Pace (geometric mean of word, text-syllable and acoustic-nucleus rates,
       ``callcoach.prosody.pace_wpm``) of whole turns or <= 8 s pieces: calm
       pieces reached at most 180, rapid ones at least 187 (apart from two
@@ -63,7 +69,9 @@ class EventThresholds:
     raised_loudness_db: float = 5.0
     raised_pitch_ratio: float = 1.06
     raised_loudness_only_db: float = 9.0
-    raised_min_duration_s: float = 1.5
+    raised_strong_pitch_ratio: float = 1.2
+    raised_loudness_with_strong_pitch_db: float = 3.0
+    raised_min_duration_s: float = 1.0
     rapid_rate_ratio: float = 1.35
     rapid_abs_wpm: float = 185.0
     rapid_min_duration_s: float = 0.8

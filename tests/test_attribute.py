@@ -85,6 +85,17 @@ def test_agent_is_the_one_who_greets_even_when_speaking_second():
     assert roles.confidence["S2"] > 0.6
 
 
+def test_cold_desk_greeting_is_the_agent_and_this_is_my_third_call_is_no_name():
+    turns = (
+        _turn("S1", 0.0, "Accounts department."),
+        _turn("S2", 2.0, "This is my third call about the same wrong charge on my invoice. I'm getting really angry now."),
+        _turn("S1", 9.0, "I can't see any notes from those calls."),
+        _turn("S2", 12.0, "This is absolutely hopeless!"),
+    )
+    roles = assign_roles(turns, diar(("S1", 0, 2), ("S2", 2, 9), ("S1", 9, 12), ("S2", 12, 14)))
+    assert roles.roles == {"S1": "agent", "S2": "customer"}
+
+
 def test_user_can_name_the_agent_channel():
     turns = (_turn("S1", 0.0, "thank you for calling how can i help"), _turn("S2", 3.0, "my order is late"))
     d = diar(("S1", 0, 3), ("S2", 3, 5), channel_of={"S1": 0, "S2": 1})

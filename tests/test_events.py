@@ -122,6 +122,19 @@ def test_raised_customer_gets_one_event_at_the_right_time() -> None:
     assert abs(result.baselines["C"].loudness_db - -26.0) < 1.5
 
 
+@pytest.mark.parametrize("pitch_hz,raised", [(260.0, True), (200.0, False)])
+def test_small_level_rise_is_raised_only_with_a_strong_pitch_rise(pitch_hz: float, raised: bool) -> None:
+    """+4.5 dB alone is within calm variation; with pitch x1.3 it is a shout (settings: strong pitch)."""
+    a, c, turns = customer_call()
+    cust_parts = [(10.0, 24.0, 200.0, -26.0), (24.0, 28.0, pitch_hz, -21.5), (28.0, 40.0, 200.0, -26.0)]
+    agent_parts = [(0.0, 9.0, 120.0, -26.0), (41.0, 44.8, 120.0, -26.0)]
+    result = run(make_audio(voice(45.0, agent_parts, seed=1), voice(45.0, cust_parts, seed=2)), turns)
+    found = [(e.speaker, round(e.start_s)) for e in of_type(result, "raised_voice")]
+    assert (found != []) is raised, result.events
+    if raised:
+        assert found[0][0] == "C" and abs(found[0][1] - 24) <= 1
+
+
 def test_raised_customer_on_mono_mix() -> None:
     a, c, turns = customer_call(raised=(24.0, 28.0))
     result = run(make_audio(a + c), turns, stereo=False)

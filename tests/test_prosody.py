@@ -165,3 +165,14 @@ def test_track_has_one_value_a_second_and_none_in_silence() -> None:
     assert all(v == pytest.approx(150.0, rel=0.03) for v in track.pitch_hz[:3])
     assert track.loudness_db[3:] == (None, None) and track.rate_wpm[3:] == (None, None)
     assert track.rate_wpm[1] == pytest.approx(160.0)
+
+
+def test_weighted_percentile_is_one_real_value_weighted_by_speech() -> None:
+    from callcoach.prosody import weighted_percentile
+
+    assert weighted_percentile([(3.0, 1), (1.0, 1), (2.0, 1), (5.0, 1), (4.0, 1)], 20) == 1.0
+    assert weighted_percentile([(3.0, 1), (1.0, 1), (2.0, 1), (5.0, 1), (4.0, 1)], 50) == 3.0
+    # a 0.8 s sliver of the other party's level cannot set a customer's baseline of 7.8 s
+    pieces = [(-25.5, 32), (-20.4, 152), (-18.1, 64), (-19.1, 64)]
+    assert weighted_percentile(pieces, 15) == -20.4
+    assert weighted_percentile([(-12.0, 10)], 15) == -12.0

@@ -157,3 +157,53 @@ def test_threat_after_a_negated_condition() -> None:
     """The negator of "if it isn't here" does not reach the threat in the main clause."""
     events = find_text_events((turn("customer", 0, "If it isn't here Friday my lawyer will be in touch"),))
     assert [e.detail.split(":")[0] for e in events] == ["legal threat"]
+
+
+@pytest.mark.parametrize("agent,expected", [
+    ("Okay. So only your bins have been missed on Cedar Road.", "pass"),
+    ("Right, so every other house gets collected but not yours.", "pass"),
+    ("So I'll send the crew out to Cedar Road tomorrow.", "fail"),     # what the agent will do
+    ("So what's the postcode on Cedar Road?", "fail"),                 # a question
+    ("So the weather has been lovely this week.", "fail"),             # nothing the customer said
+])
+def test_paraphrase_by_a_summing_up_so(agent: str, expected: str) -> None:
+    customer = turn("customer", 0, "Nobody has collected my bins on Cedar Road for three weeks, every other house gets collected.")
+    assert status(score([customer, turn("agent", 9, agent)]), "paraphrase") == expected
+
+
+def test_garbled_name_in_the_opening_still_counts_as_giving_a_name() -> None:
+    """The recogniser heard 'Daniel speaking' as 'manual speaking': the frame survives."""
+    opening = [turn("agent", 0, "Road one hotel reception, manual speaking."),
+               turn("customer", 3, "My room has no hot water.")]
+    assert status(score(opening), "personalize") == "pass"
+    later = [turn("agent", 0, "Hotel reception."), turn("customer", 3, "My room has no hot water."),
+             turn("agent", 6, "okay manual speaking now")]
+    assert status(score(later), "personalize") == "fail"
+
+
+def test_greeting_formula_is_no_open_question() -> None:
+    card = score([turn("agent", 0, "Hello, Northwind, how can I help?"),
+                  turn("customer", 3, "I'd like to change my address."),
+                  turn("agent", 6, "Sure, what's the new postcode?")])
+    assert status(card, "open_question") == "fail"
+
+
+def test_worried_customer_needs_acknowledging_not_an_apology() -> None:
+    card = score([turn("agent", 0, "Maple Bank fraud line, this is Peter."),
+                  turn("customer", 3, "Hi, I'm worried sick, there are payments on my card I never made."),
+                  turn("agent", 8, "I understand you're worried. I'll block the card and refund them.")])
+    assert status(card, "acknowledge") == "pass"
+    assert status(card, "apology") == "na"
+    assert status(card, "solution") == "pass"
+
+
+@pytest.mark.parametrize("agent", [
+    "I'll make sure the crew comes tomorrow morning.",
+    "A refund will go to your card within five days.",
+    "There's a slot on Thursday at ten.",
+    "We're open from ten until two on Monday.",
+])
+def test_solution_as_a_commitment_a_remedy_on_its_way_or_an_answer(agent: str) -> None:
+    card = score([turn("customer", 0, "Hello, I'd like to sort out my bin collection please."),
+                  turn("agent", 5, agent)])
+    assert status(card, "solution") == "pass"
