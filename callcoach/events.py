@@ -44,7 +44,7 @@ from .settings import EventThresholds
 SMOOTH_S = 1.0
 MERGE_GAP_S = 1.5
 RAISED_MIN_MEASURED_S = 0.5
-CALM_MAX_WPM = 170.0
+CALM_MAX_WPM = 180.0
 PATIENCE_MIN_WORDS = 8
 CALMER_MARGIN = 0.25
 UPSET_TEXT_TYPES = frozenset({"threat", "abuse", "insult", "profanity", "complaint"})

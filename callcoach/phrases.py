@@ -625,7 +625,7 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "there is *1 a|an *2 slot|appointment|space|opening|table|seat|room|flight|train|engineer|technician",
         "next|earliest|first *2 slot|appointment|available|opening",
         "that|it is|has *1 booked|done|sorted|fixed|arranged|confirmed|cancelled|scheduled|canceled",
-        "it|we|they is|are *1 open|closed", "open from|until|till", "it will *1 go|be|start|come *1 solid|back|ready|working|fixed|on",
+        "open|closed from|until|till|between", "it will *1 go|be|start|come *1 solid|back|ready|working|fixed|on",
     ], excludes=["can not", "will not", "nothing", "unable", "no way"],
         examples=("I'll send a replacement out today",
                   "I can put a credit on your account for the overcharge",
