@@ -760,11 +760,13 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "did not *1 arrive|work|get|receive|come|show", "did not turn up",
         "is|was|are|were|arrived|came *1 broken|damaged|wrong|faulty|missing|late|defective|cracked|dead",
         "charged *2 twice|double|wrong|again", "charged too much", "overcharged", "double charged",
-        "fed up", "sick and tired", "sick of", "i am *2 {anger}", "it|that|this|which is|was *2 {anger}", "{anger} *1 about|that|with",
+        "fed up", "sick and tired", "sick of", "i am *2 {anger}", "{anger} *1 about|that|with",
         "was|is|got|been ruined", "hold for # *1 {time}", "on hold for", "my broken|damaged|faulty|missing",
         "worst|terrible|awful|horrible|poor|bad|lousy *1 service|experience|company|customer|support",
-        "nobody|noone *1 has|ever|called|helped|told|bothered|answered",
-        "no one *1 has|ever|called|helped|told|bothered|answered",
+        # the normaliser writes "no one" as "no 1"
+        "nobody|noone *1 has|ever|called|helped|told|bothered|answered|answers|cares|listens|calls",
+        "no 1 *1 has|ever|called|helped|told|bothered|answered|answers|cares|listens|calls",
+        "leaking|leaks|flooded|flooding", "higher|more than *2 quote|quoted|expected|agreed|promised|advertised",
         "#|third|fourth|fifth|2nd|3rd|4th|5th time", "called|rang|rung|phoned|tried|asked|told|written|emailed|chased *4 # times", "# times now|already|before|this|in",
         "want|need *1 my|a *1 money|refund *1 back?", "cancel my", "you people",
         "what|why the hell", "lost|missing *2 package|order|parcel|money|payment|delivery",
@@ -776,8 +778,13 @@ BUILTIN_CUES: dict[str, CueSet] = {
     "distress": cue_set("distress", [
         # the customer says they are worried or upset without blaming anyone (acknowledge applies)
         "i am *2 {worry}|{anger}", "i feel *2 {worry}|{anger}", "worried|scared sick", "please help me",
+        "it|that|this|which is|was *2 {anger}",
         "i do not know what to do", "what do i do", "freaking out",
     ], negation_window=2),
+    "settled": cue_set("settled", [
+        # the customer settling down: thanks, relief, an apology of their own ("Okay. Sorry. I'm just stressed.")
+        "thank you", "thanks", "that helps", "relief", "appreciate", "sorry", "that is *1 great|fine|perfect|good",
+    ], excludes=["thanks for nothing", "thank you for nothing", "no thanks", "sorry but", "you will be sorry", "be sorry"]),
     "request": cue_set("request", [
         # the customer brings a problem or a request (applicability of the resolution checks)
         "i *1 want|need|wanted|needed", "i *1 would like|love", "i was hoping", "can|could|would you *3 help|tell|check|explain|change|cancel|send|look|update|fix|sort|let",

@@ -543,9 +543,12 @@ def _first_hits(utterances: Sequence[_Utterance], cue_name: str) -> tuple[Eviden
 
 
 def customer_upset_moments(turns: tuple[Turn, ...]) -> tuple[Evidence, ...]:
-    """Where the customer's words say they are upset: a complaint or worry cue (for the trajectory)."""
+    """Where the customer's words say they are upset, for the trajectory: a complaint cue, or a
+    worry cue in a turn where the customer is not settling down ("Okay. Sorry. I'm just stressed."
+    is a customer calming, not one still upset)."""
     _, customer, grievance = _sides(turns)
-    return tuple(sorted(grievance + _first_hits(customer, "distress"), key=lambda e: e.start_s))
+    unsettled = [u for u in customer if not find_cues(BUILTIN_CUES["settled"], u.norm)[0]]
+    return tuple(sorted(grievance + _first_hits(unsettled, "distress"), key=lambda e: e.start_s))
 
 
 def inferred_abuse(turns: tuple[Turn, ...], events: Sequence[Event]) -> tuple[Event, ...]:
