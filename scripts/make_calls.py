@@ -116,6 +116,9 @@ from typing import Any, Sequence
 import numpy as np
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from callcoach.prosody import syllable_count as _word_syllables  # noqa: E402
+
 ROLES = ("agent", "customer")
 STYLES = ("calm", "raised", "rapid", "raised_rapid")
 FORMATS = ("wav", "flac", "mp3", "ogg")
@@ -352,24 +355,11 @@ def _synthesize(text: str, voice: str, spec: dict[str, Any], wav_path: Path) -> 
               "-w", str(wav_path), text])
 
 
-_VOWEL_GROUPS = re.compile(r"[aeiouy]+")
-
-
 def syllable_count(text: str) -> int:
-    """Estimated syllables of ``text``: vowel groups per word, a final silent 'e'
-    dropped, at least one per word (the rule of ``callcoach.prosody.syllable_count``,
-    kept here so the renderer does not depend on the package it makes truth for);
-    digits count one each (a floor: spell numbers out in dialogues)."""
-    total = 0
-    for word in re.findall(r"[a-z']+|[0-9]+", text.lower()):
-        if word.isdigit():
-            total += len(word)
-            continue
-        n = len(_VOWEL_GROUPS.findall(word))
-        if word.endswith("e") and not word.endswith(("le", "ee", "ye")) and n > 1:
-            n -= 1
-        total += max(n, 1)
-    return total
+    """Estimated syllables of ``text``: the rule of ``callcoach.prosody.syllable_count``
+    (vowel groups per word, a final silent 'e' dropped), plus one per digit (a floor:
+    spell numbers out in dialogues)."""
+    return _word_syllables(text) + sum(len(d) for d in re.findall(r"[0-9]+", text))
 
 
 def _decode(wav_path: Path, chain: Sequence[str] = ()) -> np.ndarray:
