@@ -193,10 +193,9 @@ def _is_raised(frames: SpeakerFrames, base: Baseline, th: EventThresholds, i: in
         return False
     rise = float(np.nanmedian(level)) - base.loudness_db
     f0 = prosody.nan_median(frames.pitch_hz[i:j], prosody.MIN_PIECE_FRAMES)
-    pitch_up = f0 is not None and bool(base.pitch_hz) and f0 >= base.pitch_hz * th.raised_pitch_ratio
-    strong_pitch = f0 is not None and bool(base.pitch_hz) and f0 >= base.pitch_hz * th.raised_strong_pitch_ratio
-    return ((rise >= th.raised_loudness_db and pitch_up) or rise >= th.raised_loudness_only_db
-            or (rise >= th.raised_loudness_with_strong_pitch_db and strong_pitch))
+    ratio = f0 / base.pitch_hz if f0 is not None and base.pitch_hz else 0.0
+    return ((rise >= th.raised_loudness_db and ratio >= th.raised_pitch_ratio) or rise >= th.raised_loudness_only_db
+            or (rise >= th.raised_loudness_with_strong_pitch_db and ratio >= th.raised_strong_pitch_ratio))
 
 
 def raised_voice(frames: SpeakerFrames, base: Baseline, role: Role, th: EventThresholds, turns: Sequence[Turn] = ()) -> list[Event]:

@@ -31,7 +31,8 @@ beyond the signal is a few 1-D arrays of one value per 25 ms frame.
 Baselines are robust to a speaker who is raised for part of the call: the
 speaker's speech is cut into pieces of at most ``PIECE_S`` seconds, each
 piece gets its median, and the baseline is the ``BASELINE_PERCENTILE``-th
-percentile of the piece medians (loudness, pitch), or the median of per-turn
+percentile of the piece medians weighted by their speech frames (loudness,
+pitch; :func:`weighted_percentile`), or the median of per-turn
 rates (turns split into pieces of at most ``RATE_PIECE_S``). The low
 percentile keeps the level baseline at the calm level even when a speaker is
 raised for most of their speech (an angry customer often is: two thirds of

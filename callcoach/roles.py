@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+from .phrases import BUILTIN_CUES, find_cues, normalize
 from .records import Diarization, Role, Turn
 
 # words after "this is" that are no name: "this is my third call", "this is absolutely hopeless"
@@ -79,8 +80,6 @@ def _cue_score(turns: Sequence[Turn], speaker: str) -> tuple[float, list[str]]:
 
 def _complains(text: str) -> bool:
     """Whether a turn carries a complaint or a worry (the scorecard's customer cue sets)."""
-    from .phrases import BUILTIN_CUES, find_cues, normalize
-
     norm = normalize(text)
     return any(find_cues(BUILTIN_CUES[name], norm)[0] for name in ("grievance", "distress"))
 

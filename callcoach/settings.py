@@ -22,7 +22,7 @@ class EventThresholds:
     Measured through the real pipeline (tiny.en, channel and embedded
     diarizers) on the 5 demo calls and mono mixes of the 3 stereo ones (TTS:
     flite and espeak-ng; raised = +9 dB and +2.5 semitones, rapid = tempo
-    1.55), per hyp turn, against 20th-percentile baselines
+    1.55), per hyp turn, against the 20th-percentile baselines of that time
     (``callcoach.prosody``):
 
     - Loudness: median rise of calm turns about -4..+3 dB; raised turns
