@@ -96,6 +96,24 @@ def test_cold_desk_greeting_is_the_agent_and_this_is_my_third_call_is_no_name():
     assert roles.roles == {"S1": "agent", "S2": "customer"}
 
 
+def test_agent_found_by_what_only_agents_do_when_the_greeting_is_garbled():
+    # tiny.en's words for the corpus' mono call c22: no "thank you for calling", one "I want"
+    turns = (
+        _turn("S1", 0.0, "City parking enforcement, my name is Ruth."),
+        _turn("S2", 4.0, "You told my car from outside my old house."),
+        _turn("S1", 8.0, "I can see why this is a setting what happened when you came home."),
+        _turn("S2", 13.0, "It was gone. Give it back. I'll come down there. I'm smashing a plate up."),
+        _turn("S1", 19.0, "I want to help you, but I can continue if you threaten us."),
+        _turn("S2", 26.0, "Okay. Sorry. I'm just ripped."),
+        _turn("S1", 30.0, "My supervisor will call you back within the hour and I can wave the relief key."),
+    )
+    segs = [(t.speaker, t.start_s, t.end_s) for t in turns]
+    assert assign_roles(turns, diar(*segs)).roles == {"S1": "agent", "S2": "customer"}
+    # the same words with the speakers' order swapped: the cues, not who spoke first, decide
+    swapped = tuple(Turn("S2" if t.speaker == "S1" else "S1", t.role, t.start_s, t.end_s, t.text, t.words) for t in turns)
+    assert assign_roles(swapped, diar(*[(t.speaker, t.start_s, t.end_s) for t in swapped])).roles == {"S2": "agent", "S1": "customer"}
+
+
 def test_user_can_name_the_agent_channel():
     turns = (_turn("S1", 0.0, "thank you for calling how can i help"), _turn("S2", 3.0, "my order is late"))
     d = diar(("S1", 0, 3), ("S2", 3, 5), channel_of={"S1": 0, "S2": 1})
