@@ -57,10 +57,27 @@ class DecodeOptions:
     demo calls, tiny.en); it stays available for callers that pass raw audio.
     Greedy decoding (beam 1) was as accurate as beam 5 there and up to twice
     as fast; not conditioning on previous text avoids repetition loops.
+
+    Decoding is deterministic, so a call scores the same every time: no
+    sampling at raised temperatures (faster-whisper's fallback draws random
+    tokens, and two runs of the corpus disagreed on a few checks). A block
+    whose text loops ("hello, hello, hello, ...": zlib compression ratio
+    over ``loop_compression_ratio``) or that the model doubts (mean token
+    log probability under ``retry_log_prob``; whisper's own fallback
+    criteria) is decoded again with beam search (``loop_beam_size``) and no
+    3-gram repeated (``loop_no_repeat_ngram``), which is as deterministic as
+    the first pass; the better of the two is kept. On the corpus' clean and
+    mono calls this gave WER 0.363 against 0.373 for greedy decoding alone
+    and 0.36-0.38 for faster-whisper's sampling fallback, whose results
+    changed from run to run.
     """
 
     beam_size: int = 1
-    temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6)
+    temperatures: tuple[float, ...] = (0.0,)
+    loop_compression_ratio: float = 2.4
+    loop_no_repeat_ngram: int = 3
+    loop_beam_size: int = 5
+    retry_log_prob: float = -1.0
     condition_on_previous_text: bool = False
     vad_filter: bool = False
     vad_min_silence_ms: int = 500
@@ -204,19 +221,11 @@ class WhisperTranscriber:
 
     def _transcribe_block(self, block: np.ndarray, offset_s: float) -> tuple[list[Word], str]:
         opts = self.options
-        segments, info = self._model.transcribe(
-            block,
-            language=self.language,
-            beam_size=opts.beam_size,
-            temperature=list(opts.temperatures),
-            condition_on_previous_text=opts.condition_on_previous_text,
-            word_timestamps=True,
-            vad_filter=opts.vad_filter,
-            vad_parameters={
-                "min_silence_duration_ms": opts.vad_min_silence_ms,
-                "speech_pad_ms": opts.vad_speech_pad_ms,
-            },
-        )
+        segments, info = self._decode(block)
+        if _doubtful(segments, opts):
+            again = self._decode(block, opts.loop_beam_size, opts.loop_no_repeat_ngram)
+            if _quality(again[0], opts) > _quality(segments, opts):
+                segments, info = again
         words: list[Word] = []
         for segment in segments:
             for w in segment.words or ():
@@ -232,6 +241,40 @@ class WhisperTranscriber:
                     )
                 )
         return words, info.language
+
+    def _decode(self, block: np.ndarray, beam_size: int = 0, no_repeat_ngram_size: int = 0) -> tuple[list, object]:
+        opts = self.options
+        segments, info = self._model.transcribe(
+            block,
+            language=self.language,
+            beam_size=beam_size or opts.beam_size,
+            temperature=list(opts.temperatures),
+            condition_on_previous_text=opts.condition_on_previous_text,
+            word_timestamps=True,
+            no_repeat_ngram_size=no_repeat_ngram_size,
+            vad_filter=opts.vad_filter,
+            vad_parameters={
+                "min_silence_duration_ms": opts.vad_min_silence_ms,
+                "speech_pad_ms": opts.vad_speech_pad_ms,
+            },
+        )
+        return list(segments), info
+
+
+def _doubtful(segments: Sequence, opts: DecodeOptions) -> bool:
+    """A block worth decoding again: looping text, or words the model itself doubts."""
+    loops, logprob = _quality(segments, opts)
+    return loops < 0 or logprob < opts.retry_log_prob
+
+
+def _quality(segments: Sequence, opts: DecodeOptions) -> tuple[int, float]:
+    """(minus the looping segments, mean log probability per token weighted by segment length): higher is better."""
+    if not segments:
+        return 0, 0.0
+    loops = sum(s.compression_ratio > opts.loop_compression_ratio for s in segments)
+    weights = [max(s.end - s.start, 0.01) for s in segments]
+    logprob = sum(w * s.avg_logprob for w, s in zip(weights, segments)) / sum(weights)
+    return -loops, logprob
 
 
 # (compact start, original start, length) of each joined stretch, in samples

@@ -95,3 +95,32 @@ def test_only_speech_regions_are_decoded_and_times_map_back(transcriber):
     assert [w.text.strip(".,").lower() for w in early][:2] == ["thank", "you"]
     assert late and late[0].start_s == pytest.approx(20.0, abs=0.3)
     assert all(w.start_s < 5 or w.start_s >= 19.5 for w in words)
+
+
+def test_decoding_is_deterministic_and_a_doubtful_block_is_decoded_again(transcriber):
+    x = place([(0.5, say("Your refund will arrive within five days.", "espeak:en-us"))])
+    first = transcriber.transcribe(x).words
+    assert [w.text for w in first] == [w.text for w in transcriber.transcribe(x).words]
+    # every block doubtful (no log probability is above 0): the beam-search decode runs and the better text is kept
+    eager = WhisperTranscriber("tiny.en", options=DecodeOptions(retry_log_prob=0.0))
+    calls = []
+    decode = eager._decode
+    eager._decode = lambda *a, **k: calls.append(a[1:]) or decode(*a, **k)
+    again = eager.transcribe(x).words
+    assert calls == [(), (5, 3)]
+    assert "refund" in " ".join(w.text.lower() for w in again)
+
+
+def test_quality_prefers_no_loops_then_confident_words():
+    from types import SimpleNamespace as S
+
+    from callcoach.transcribe import _doubtful, _quality
+
+    opts = DecodeOptions()
+    loop = [S(start=0.0, end=5.0, compression_ratio=3.5, avg_logprob=-0.3)]
+    clean = [S(start=0.0, end=5.0, compression_ratio=1.5, avg_logprob=-0.8)]
+    unsure = [S(start=0.0, end=1.0, compression_ratio=1.2, avg_logprob=-0.2), S(start=1.0, end=5.0, compression_ratio=1.4, avg_logprob=-1.4)]
+    assert _doubtful(loop, opts) and _doubtful(unsure, opts) and not _doubtful(clean, opts)
+    assert _quality(clean, opts) > _quality(loop, opts)
+    assert _quality(unsure, opts)[1] == pytest.approx((-0.2 * 1 + -1.4 * 4) / 5)
+    assert not _doubtful([], opts)
