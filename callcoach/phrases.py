@@ -202,7 +202,8 @@ SLOTS: dict[str, tuple[str, ...]] = {
              "upgrade", "fix", "restore", "reactivate", "cancel", "reinstate", "expedite",
              "rush", "reimburse", "compensate", "set", "switch", "change", "update", "add",
              "remove", "push", "put", "get", "mail", "order", "sort", "repair", "activate",
-             "transfer", "extend", "lower", "adjust", "correct", "honor", "match"),
+             "transfer", "extend", "lower", "adjust", "correct", "honor", "match", "move",
+             "wave"),  # "I can wave the fee": the recogniser's usual spelling of waive
     "remedy": ("replacement", "refund", "credit", "discount", "voucher", "exchange",
                "repair", "technician", "engineer", "upgrade", "reimbursement", "waiver",
                "coupon", "compensation", "new", "loaner", "courtesy", "rebate",
@@ -621,7 +622,9 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "make sure the|your *3 is|are|gets|get *1 reviewed|fixed|processed|sent|refunded|sorted|resolved|corrected|replaced|paid|credited|released|approved|done",
         "is|are *2 included|covered|automatic", "includes|covers *3 roaming|calls|data|it|this|that|you",
         "your *2 includes|covers", "i|we will *1 {give}|block|freeze|move|switch|book|get",
-        "i will *1 make sure", "{remedy} *2 will|is|has *1 go|be|been|on", "move|switch|transfer you to",
+        "i will *1 make sure", "{remedy} *2 will|is|has *1 go|be|been|on", "move|switch|transfer you to|for|into|onto",
+        # "I'll refund" with the "'ll" lost by the recogniser
+        "i refund|credit|waive|wave|reimburse|replace *2 the|your|it|them|that|this|you",
         "there is *1 a|an *2 slot|appointment|space|opening|table|seat|room|flight|train|engineer|technician",
         "next|earliest|first *2 slot|appointment|available|opening",
         "that|it is|has *1 booked|done|sorted|fixed|arranged|confirmed|cancelled|scheduled|canceled",

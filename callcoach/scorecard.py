@@ -49,6 +49,8 @@ _NAME_INTRO = [compile_pattern(p) for p in (
 _NAME_INTRO_CAP = [compile_pattern(p) for p in (
     "this is @", "@ speaking", "i am @ from|with|here", "it is @", "@ here", "name is @",
     "@ from")]
+# only in the agent's first turn, and only before a capitalised word: "Hi, I'm Pam"
+_NAME_INTRO_OPENING = [compile_pattern("i am @")]
 _TITLE = compile_pattern("mr|mrs|ms|miss|mister|dr|doctor @")
 # a customer greeting or thanking someone by name right after the agent spoke
 _GREETING = compile_pattern("hi|hello|hey|thanks|morning|afternoon|evening|cheers @")
@@ -252,8 +254,9 @@ _STOP = frozenset(
 
 
 def _content(tokens: Sequence[str]) -> frozenset[str]:
-    """Content words of ``tokens`` (3+ letters, not function words or desire verbs)."""
-    return frozenset(t for t in tokens if len(t) >= 3 and t.isalpha() and t not in _STOP)
+    """Content words of ``tokens`` (3+ letters, not function words or desire verbs) and numbers
+    ("three payments" is restated by its number; not "1", which the normaliser also writes for "one")."""
+    return frozenset(t for t in tokens if (len(t) >= 3 and t.isalpha() and t not in _STOP) or (t.isdigit() and t != "1"))
 
 
 def _stems(tokens: Sequence[str]) -> frozenset[str]:
@@ -442,7 +445,8 @@ def _personalize(ctx: _Context) -> list[Evidence]:
         spans: list[tuple[int, int]] = []
         # in the agent's opening the frame ("this is X", "X speaking") survives a recogniser that
         # garbles the name itself ("manual speaking" for "Daniel speaking"): no capital needed there
-        for at, idx, _ in _names(u, _NAME_INTRO, False) + _names(u, _NAME_INTRO_CAP, k > 0):
+        opening = _names(u, _NAME_INTRO_OPENING, True) if k == 0 else []
+        for at, idx, _ in _names(u, _NAME_INTRO, False) + _names(u, _NAME_INTRO_CAP, k > 0) + opening:
             spans.append((at, idx + 1))
         for m in _TITLE.regex.finditer(text):
             if _name_at(u, _TITLE, m, text):
