@@ -830,6 +830,7 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "fuck|fucking|fucked|fucker|fuckin|motherfucker|fck|effing|shit|shitty|bullshit|bitch|bastard|asshole|arsehole|cunt|twat|wanker|dickhead|prick|goddamn|goddamned",
         # mild swearing counts when aimed at someone or something ("your damn files", "damn you")
         "your|this|that|these|those|the|you|own *1 damn|damned|bloody|frigging|freaking", "damn|screw you|it|this|that",
+        "so|too|how damn|bloody|frigging|freaking",  # "stop being so bloody difficult"
     ], excludes=["the|a bloody nose|mary", "damn good|fine|right|well|sure"], negatable=False),
 }
 

@@ -192,7 +192,9 @@ def find_text_events(turns: tuple[Turn, ...],
                      roles: Sequence[Role] = ("agent", "customer")) -> tuple[Event, ...]:
     """``threat`` events (legal, violent, review threats, insults, profanity) in the words.
 
-    One event per kind per turn, timed by the matched words; ``role`` is who said it.
+    One event per turn that holds any, timed from the first matched words to
+    the last; its detail names every kind found, threats first ("legal
+    threat, insult: 'sue you idiots'"); ``role`` is who said it.
     """
     events: list[Event] = []
     loops = asr_loops(turns)
@@ -200,14 +202,16 @@ def find_text_events(turns: tuple[Turn, ...],
         if turn.role not in roles:
             continue
         u = _utterance(turn, loops)
+        kinds, spans = [], []
         for cue_name, kind in THREAT_KINDS:
             hits, _ = find_cues(BUILTIN_CUES[cue_name], u.norm)
-            if not hits:
-                continue
-            first = min(hits, key=lambda h: h.start)
-            ev = _evidence(u, first.start, first.end)
-            events.append(Event("threat", turn.role, turn.speaker, ev.start_s, ev.end_s,
-                                f"{kind}: '{ev.text}'"))
+            if hits:
+                kinds.append(kind)
+                spans += [(h.start, h.end) for h in hits]
+        if not kinds:
+            continue
+        ev = _evidence(u, min(a for a, _ in spans), max(b for _, b in spans))
+        events.append(Event("threat", turn.role, turn.speaker, ev.start_s, ev.end_s, f"{', '.join(kinds)}: '{ev.text}'"))
     return tuple(sorted(events, key=lambda e: e.start_s))
 
 

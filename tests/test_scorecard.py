@@ -105,6 +105,12 @@ def test_threat_event_timing() -> None:
     assert e.start_s == pytest.approx(10.4) and e.end_s == pytest.approx(12.0)
 
 
+def test_one_threat_event_per_turn_names_every_kind() -> None:
+    events = find_text_events((turn("customer", 0, "You bloody idiots, I'm calling my lawyer"),))
+    assert len(events) == 1
+    assert events[0].detail.startswith("legal threat, insult, profanity: 'You bloody idiots")
+
+
 def test_negated_threat_is_not_an_event() -> None:
     assert find_text_events((turn("customer", 0, "I'm not going to sue you, relax"),)) == ()
 
