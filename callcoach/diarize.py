@@ -339,7 +339,9 @@ class EmbeddedDiarizer:
         return fcluster(tree, best_k, criterion="maxclust") - 1 if best_k > 1 else np.zeros(n, dtype=int)
 
 
-def _drop_shadow_speakers(active: np.ndarray, probs: np.ndarray, min_frames: int, alone_share: float = 0.1) -> np.ndarray:
+def _drop_shadow_speakers(
+    active: np.ndarray, probs: np.ndarray, min_frames: int, alone_share: float = 0.1, breath_frames: int = 30
+) -> np.ndarray:
     """Removes local speakers that only ever shadow another one.
 
     On loud, clipped or band-limited speech the segmentation model sometimes
@@ -349,16 +351,22 @@ def _drop_shadow_speakers(active: np.ndarray, probs: np.ndarray, min_frames: int
     local speaker is alone for less than ``alone_share`` of its frames is
     dropped, unless the speaker it overlaps is a shadow too, in which case
     only the weaker of the two goes. Short runs (backchannels) are kept.
+    A run is also kept when it is an interruption heard through a breath:
+    after a pause under ``breath_frames`` (about 0.5 s) the same local
+    speaker resumes, the other speaker has stopped, and it goes on mostly
+    alone (a customer who cuts in over the agent's last words and carries on).
     """
     out = active.copy()
-    n_windows, _, n_local = active.shape
+    n_windows, n_frames, n_local = active.shape
     for w in range(n_windows):
         counts = active[w].sum(axis=1)
         alone = (counts == 1)[:, None] & active[w]
         shadows: list[tuple[int, int, int]] = []
         for k in range(n_local):
-            for a, b in _runs(active[w, :, k]):
-                if b - a > min_frames and alone[a:b, k].mean() < alone_share:
+            runs = _runs(active[w, :, k])
+            for i, (a, b) in enumerate(runs):
+                if b - a > min_frames and alone[a:b, k].mean() < alone_share \
+                        and not _goes_on_after_cutting_in(active[w], alone[:, k], k, runs[i + 1 :], b, breath_frames):
                     shadows.append((k, a, b))
         for k, a, b in shadows:
             others = [j for j in range(n_local) if j != k and active[w, a:b, j].any()]
@@ -370,6 +378,16 @@ def _drop_shadow_speakers(active: np.ndarray, probs: np.ndarray, min_frames: int
             if weaker:
                 out[w, a:b, k] = False
     return out
+
+
+def _goes_on_after_cutting_in(active: np.ndarray, alone: np.ndarray, k: int, later: list[tuple[int, int]], b: int, breath: int) -> bool:
+    """Whether local speaker ``k``, whose run ends at frame ``b``, resumes within ``breath`` frames, after
+    everyone it overlapped has stopped, and goes on mostly alone."""
+    if not later or later[0][0] - b >= breath:
+        return False
+    a2, b2 = later[0]
+    others = [j for j in range(active.shape[1]) if j != k]
+    return not active[a2, others].any() and alone[a2:b2].mean() >= 0.5
 
 
 def _pieces(active: np.ndarray, max_frames: int) -> list[tuple[int, int, int, int]]:

@@ -330,14 +330,15 @@ def _speech_spans(turn: Turn) -> list[tuple[float, float]]:
     return _merge([(w.start_s, w.end_s) for w in turn.words], gap_s=prosody.MAX_PAUSE_S)
 
 
-def _voice_start(turn: Turn, segments: Sequence[tuple[float, float]] | None, reach_s: float = 3.0) -> float:
+def _voice_start(turn: Turn, segments: Sequence[tuple[float, float]] | None, reach_s: float = 3.0, breath_s: float = 0.5) -> float:
     """When the speaker's voice really began: on a mono call the words spoken over
     the other person are often heard as theirs (or lost), so the turn's first word
-    comes late; the speaker's diarized speech that runs into the turn shows the start."""
+    comes late; the speaker's diarized speech that runs into the turn, across
+    pauses under ``breath_s``, shows the start (no earlier than ``reach_s`` before it)."""
     start = turn.start_s
-    for a, b in segments or ():
-        if turn.start_s - reach_s <= a < turn.start_s and b >= turn.start_s - 0.1:
-            start = min(start, a)
+    for a, b in sorted(segments or (), reverse=True):
+        if a < start and b >= start - breath_s and a >= turn.start_s - reach_s:
+            start = a
     return start
 
 

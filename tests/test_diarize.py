@@ -136,6 +136,17 @@ def test_shadow_speaker_that_is_never_heard_alone_is_dropped():
     assert (kept[0, :, 0] == active[0, :, 0]).all()
 
 
+def test_interruption_that_goes_on_alone_after_a_breath_is_no_shadow():
+    """The demo call agent_loses_temper mixed to mono: the customer cuts in for 70 frames (1.2 s) while the agent
+    finishes, pauses 12 frames (0.2 s), then goes on alone; the model's run of the overlap is never alone."""
+    probs = np.zeros((1, 300, 3), dtype=np.float32)
+    probs[0, 0:150, 0] = 0.95  # the agent
+    probs[0, 80:150, 1] = 0.9  # the customer over the agent's end
+    probs[0, 162:280, 1] = 0.9  # and on alone
+    kept = _drop_shadow_speakers(probs > 0.5, probs, min_frames=30)
+    assert kept[0, 80:150, 1].all() and kept[0, 162:280, 1].all()
+
+
 def test_two_shadows_of_each_other_keep_the_stronger():
     n = 100
     probs = np.zeros((1, n, 3), dtype=np.float32)
