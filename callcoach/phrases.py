@@ -670,7 +670,7 @@ BUILTIN_CUES: dict[str, CueSet] = {
                   "Let me pass this up to my team leader"),
         questions=False),
     "boundary": cue_set("boundary", [
-        "keep *4 respectful|civil|professional|polite|calm",
+        "keep *4 respectful|respect|civil|professional|polite|calm",  # "respect" as the recogniser hears "respectful"
         "please *2 stop|not *1 swearing|swear|shouting|shout|yelling|yell|insulting|insult|cursing|curse|calling|call *1 me?",
         "please *2 stop|not *1 use|using *2 that|this|such|language",
         "not *3 continue|tolerate|accept", "be spoken|talked",
@@ -733,13 +733,16 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "{profane}", "you are *3 {insult}", "you {insult}", "idiot|idiots|moron|morons|imbecile",
         "shut up", "stupid|dumb *1 woman|man|customer|people|person|question",
         "piss off", "bloody", "hell",
-    ], excludes=["not *2 {insult}", "no *2 {insult}", "call|called|calling me *2", "no stupid",
+    ], excludes=[
+        # "not stupid", "not an idiot", "not calling you stupid"; not "wasn't late, you moron"
+        "not *1 {insult}", "not calling|call you *1 {insult}", "no *2 {insult}", "call|called|calling me *2", "no stupid",
                  "hell of a", "hello", "shut up shop", "nobody is *1 {insult}", _FOOLPROOF],
         negatable=False),
     "abuse_named": cue_set("abuse_named", [
         # the agent names the customer's abusive conduct ("please don't use that language")
         "that|this|such|your|the|bad|foul|abusive|offensive|strong|of *1 language",
         "swearing|swear|swore|cursing|curse|profanity|profanities|insults|insult|insulting|abuse|abusive|abusing|disrespectful|disrespect",
+        "threaten|threatening|threatened|threats",  # "I can't continue if you threaten us"
         "call|calling|called *1 me *1 names", "spoken|talked|speak|talk to *1 like that|this",
     ], excludes=["language setting|settings|option|options|preference|line|barrier"], negatable=False),
     "reflect_want": cue_set("reflect_want", [
@@ -808,7 +811,8 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "call|calling *1 the police|cops", "ombudsman|regulator|bbb|ftc|fcc",
     ], excludes=["court *1 date|order"], negation_window=4),
     "threat_violence": cue_set("threat_violence", [
-        "i *3 kill|hurt|smash|punch|beat|hunt|shoot|burn|strangle|slap|stab", "i *3 find you",
+        "i *3 kill|hurt|smash|smashing|punch|beat|hunt|shoot|burn|strangle|slap|stab", "i *3 find you",
+        "smash|smashing *3 up",  # "smash the place up"
         "come down|over there *2 and", "watch your back", "you will *1 regret",
         "you will be sorry", "kill|hurt|punch|strangle|slap you", "i know where you",
         "wring your neck", "knock your", "break your", "you are dead", "dead man|woman",
@@ -819,11 +823,13 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "go|going *1 to the *1 press|media|news|papers|newspaper", "trustpilot|yelp",
     ], negation_window=4),
     "insult": cue_set("insult", [
-        "you are *3 {insult}", "you *1 {insult}", "idiot|idiots|moron|morons|imbecile|imbeciles|clowns|crooks|scammers",
+        "you are *3 {insult}", "you *1 {insult}", "idiot|idiots|moron|morons|imbecile|imbeciles|clowns|crook|crooks|scammers",
         "bunch of *2 {insult}", "shut up", "are you *2 stupid|deaf|dumb|thick|idiot",
         "wrong with you", "stupid|dumb|useless|incompetent *1 woman|man|girl|boy|bot|people|company|person|machine",
         "piss off", "get lost", "go to hell",
-    ], excludes=["not *2 {insult}", "no *2 {insult}", "you {insult} *1 thing", _FOOLPROOF,
+    ], excludes=[
+        # "not stupid", "not an idiot", "not calling you stupid"; not "wasn't late, you moron"
+        "not *1 {insult}", "not calling|call you *1 {insult}", "no *2 {insult}", "you {insult} *1 thing", _FOOLPROOF,
                  # "what's wrong with you people" blames the company (a complaint), not a person
                  "wrong with you people|guys|lot|all"], negation_window=3),
     "profanity": cue_set("profanity", [

@@ -113,7 +113,7 @@ def test_semantic_matcher_ranks_paraphrases() -> None:
 CUSTOMER_CUES = ROOT / "tests" / "data" / "customer_cues.yaml"
 
 
-@pytest.mark.parametrize("cue", ["grievance", "distress", "request", "settled"])
+@pytest.mark.parametrize("cue", ["grievance", "distress", "request", "settled", "insult", "threat_violence"])
 def test_customer_cue_sets_on_labelled_utterances(cue: str) -> None:
     """The cue sets that decide which checks apply, on labelled customer utterances."""
     import yaml
