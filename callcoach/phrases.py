@@ -743,6 +743,8 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "that|this|such|your|the|bad|foul|abusive|offensive|strong|of *1 language",
         "swearing|swear|swore|cursing|curse|profanity|profanities|insults|insult|insulting|abuse|abusive|abusing|disrespectful|disrespect",
         "threaten|threatening|threatened|threats",  # "I can't continue if you threaten us"
+        # asking for respect says it was missing: "let's keep this respectful so we can sort it out"
+        "respectful|respectfully|respect",
         "call|calling|called *1 me *1 names", "spoken|talked|speak|talk to *1 like that|this",
     ], excludes=["language setting|settings|option|options|preference|line|barrier"], negatable=False),
     "reflect_want": cue_set("reflect_want", [

@@ -134,10 +134,15 @@ def test_paraphrase_needs_a_restatement(agent: str) -> None:
     assert status(score([customer, turn("agent", 8, agent)]), "paraphrase") == "fail"
 
 
-def test_abuse_the_recogniser_lost_is_inferred_from_the_agent_limit() -> None:
-    """A shouted turn garbled by the recogniser; the agent's limit names the language."""
+@pytest.mark.parametrize("agent", [
+    "I want to help you, but I can't continue if the language stays like this.",
+    # asking for respect says it was missing (a legal threat that tiny.en heard as "my life")
+    "I'm sorry it's so late. Let's keep this respectful so we can sort it out.",
+])
+def test_abuse_the_recogniser_lost_is_inferred_from_the_agent_limit(agent: str) -> None:
+    """A shouted turn garbled by the recogniser; the agent's limit names the conduct."""
     turns = [turn("customer", 0, "I've had so much longer managed life. You've visited."),
-             turn("agent", 6, "I want to help you, but I can't continue if the language stays like this.")]
+             turn("agent", 6, agent)]
     card = score(turns, [event("raised_voice", "customer", 0, 5)], "calmer")
     assert status(card, "boundary") == "pass"
     r = result(card, "document_threats")
