@@ -661,6 +661,8 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "raise|flag *2 this|it *2 with|to *2 {boss}", "speak|talk *1 to|with *2 manager|supervisor",
         "get *2 manager|supervisor *2 on|involved", "bring in *2 manager|supervisor",
         "my|a|the|our manager|supervisor *1 will|can|shall|is *2 call|contact|ring|phone|email|review|look|reach",
+        # the verb lost to the recogniser: "I last collected this to my manager now"
+        "this|it to my|our|a manager|supervisor",
     ], excludes=["{boss} will say", "{boss} *2 is not", "do not need *3 {boss}",
                  "no *1 manager|supervisor", "asking for *2 manager|supervisor",
                  "not *3 escalate|transfer|connect"],
