@@ -525,7 +525,10 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "that|this|it must *3 {feel}", "that|this|it sounds *4 {feel}",
         "that|this|it is|was *2 {feel}", "that|this|it has been *2 {feel}", "is|are|was|were *1 {intens} {feel}",
         "i *1 completely|totally|fully|really? understand .",
-        "i would|will *1 feel *1 same", "i would be *2 {feel} too|as|if|in",
+        # the same with the full stop lost to the recogniser: "I understand I can refund it now"
+        "i *1 completely|totally|fully|really? understand i|we|let|and",
+        "understand why|how you *3 {feel}",  # "I" lost: "understand why you're annoyed"
+        "i would|will *1 feel *1 same", "i feel *1 the same way", "i would be *2 {feel} too|as|if|in",
         "every right|reason to be *2 {feel}", "understandable", "no wonder you",
         "i hear you", "i hear how|that|what", "of course you are *2 {feel}",
         "i *1 know|realize|appreciate|get *1 how|this|that|why *4 {feel}",
