@@ -47,6 +47,7 @@ RAISED_MIN_MEASURED_S = 0.5
 CALM_MAX_WPM = 180.0
 PATIENCE_MIN_WORDS = 8
 CALMER_MARGIN = 0.25
+TURN_GAP_S = 1.0  # a pause this long in the customer's speech is the other party's turn
 UPSET_TEXT_TYPES = frozenset({"threat", "abuse", "insult", "profanity", "complaint"})
 
 _BACKCHANNEL_WORDS = frozenset(
@@ -465,10 +466,13 @@ def trajectory(speakers, role, segments, frames, base, words_of, events, text_ev
     if not upset:
         return "not_upset"
     main = max(customers, key=lambda s: sum(b - a for a, b in segments[s]), default=None)
-    cuts = _thirds(_merge([iv for s in customers for iv in segments[s]]))
+    speech = _merge([iv for s in customers for iv in segments[s]])
+    cuts = _thirds(speech)
     if cuts is None:
         return "not_calmer"
-    bounds = [(-np.inf, cuts[0]), (cuts[0], cuts[1]), (cuts[1], np.inf)]
+    # the end is whole turns: a raised turn that runs past the two-thirds mark belongs to the middle
+    end = next((a for (_, pb), (a, _) in zip(speech, speech[1:]) if a >= cuts[1] and a - pb >= TURN_GAP_S), cuts[1])
+    bounds = [(-np.inf, cuts[0]), (cuts[0], end), (end, np.inf)]
     scores = [_arousal(main, a, b, frames, base, words_of, th) + sum(a <= e.start_s < b for e in upset) for a, b in bounds]
     if any(bounds[2][0] <= e.start_s for e in upset):
         return "not_calmer"

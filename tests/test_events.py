@@ -291,6 +291,18 @@ def test_trajectory_from_raised_voice(raised: tuple[float, float], expected: str
     assert run(make_audio(a, c), turns).trajectory == expected
 
 
+def test_trajectory_end_is_whole_turns() -> None:
+    """The customer complains near the end of a long turn that runs past two thirds of their
+    speech, then closes with a short calm turn (the corpus call c09): the end is that last turn."""
+    agent = [(0.0, 4.0, 120.0, -26.0), (12.0, 14.0, 120.0, -26.0), (27.5, 30.0, 120.0, -26.0)]
+    customer = [(5.0, 11.0, 200.0, -26.0), (15.0, 27.0, 200.0, -26.0), (31.0, 33.0, 200.0, -26.0)]
+    turns = [turn("A", 0.0, 4.0, 10), turn("A", 12.0, 14.0, 5), turn("A", 27.5, 30.0, 7),
+             turn("C", 5.0, 11.0, 16), turn("C", 15.0, 27.0, 32), turn("C", 31.0, 33.0, 5)]
+    complaint = Event("threat", "customer", "C", 25.0, 26.0, "never came")
+    result = run(make_audio(voice(35.0, agent, seed=1), voice(35.0, customer, seed=2)), turns, text_events=(complaint,))
+    assert result.trajectory == "calmer"
+
+
 @pytest.mark.parametrize(("at_s", "expected"), [(12.0, "calmer"), (36.0, "not_calmer")])
 def test_trajectory_from_threats(at_s: float, expected: str) -> None:
     a, c, turns = customer_call()
