@@ -14,7 +14,9 @@ from callcoach.cli import main
 from speech import place, say, write_wav
 
 NUMBER_WORDS = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)"
-LONG_DIGITS = re.compile(rf"\d{{4,}}|(?:\b{NUMBER_WORDS}\b[\s,.-]+){{3}}\b{NUMBER_WORDS}\b", re.IGNORECASE)
+# a card number as the recogniser writes it: "4111 ...", "four one one one ...", or "41, 1, 2, 2, ..."
+LONG_DIGITS = re.compile(rf"\d{{4,}}|(?:\b{NUMBER_WORDS}\b[\s,.-]+){{3}}\b{NUMBER_WORDS}\b|(?:\b\d+\b[\s,.-]+){{3,}}\b\d+\b",
+                         re.IGNORECASE)
 
 
 @pytest.fixture(scope="module")
