@@ -521,7 +521,10 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "i *2 understand *4 {feel}", "i *1 understand how *2 feel",
         "i *1 can|could *1 see|hear|tell|imagine *4 {feel}",
         "i *1 can|could *1 see|understand why", "i can imagine",
-        "i can|could not *1 imagine|hear|see how *4 {feel}", "i can|could not imagine how",
+        # "I can't imagine how stressful"; not "I can't see how that is frustrating"
+        "i can|could not *1 imagine|hear how *4 {feel}", "i can|could not imagine how",
+        # the "I" lost at a turn change: "can't hear how frustrating this has been" for "I can hear ..."
+        "can|could not? *1 hear|imagine how *4 {feel}", "can|could *1 see how *4 {feel}",
         "that|this|it must *3 {feel}", "that|this|it sounds *4 {feel}",
         "that|this|it is|was *2 {feel}", "that|this|it has been *2 {feel}", "is|are|was|were *1 {intens} {feel}",
         "i *1 completely|totally|fully|really? understand .",
@@ -562,7 +565,8 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "what you are|were saying", "so you are saying", "you are telling me",
         "if i *1 understand|understood|heard|follow *2 correctly|right",
         "if i am understanding|hearing", "if i have|got *3 right|correctly",
-        "just to|a confirm|clarify|recap|summarize", "just to check", "just so *2 on the same page",
+        "just to|a confirm|clarify|recap|summarize", "just to check",
+        "just to concern",  # tiny.en's "just to confirm" on a telephone line "just so *2 on the same page",
         "let me *1 recap|summarize", "let me *1 repeat|read *2 back", "let me *1 confirm *2 understand",
         "in other words", "to sum up", "so to summarize", "what i am hearing",
         "correct me if i am wrong", "so basically you", "so the problem|issue is",
