@@ -231,7 +231,7 @@ def raised_voice(frames: SpeakerFrames, base: Baseline, role: Role, th: EventThr
             regions.append([i, j])
     found: list[tuple[float, float, None]] = []
     for i, j in regions:
-        if (j - i) * HOP_S < th.raised_min_duration_s:
+        if (j - i) * HOP_S < _raised_min_s(i * HOP_S, j * HOP_S, turns, th):
             continue
         if _is_raised(frames, base, th, i, j):
             found.append(((i + 1) * HOP_S, j * HOP_S, None))
@@ -253,6 +253,14 @@ def raised_voice(frames: SpeakerFrames, base: Baseline, role: Role, th: EventThr
         detail += " above this speaker's usual level"
         events.append(Event("raised_voice", role, frames.speaker, round(a, 2), round(b, 2), detail))
     return events
+
+
+def _raised_min_s(a: float, b: float, turns: Sequence[Turn], th: EventThresholds) -> float:
+    """How long a raised stretch in [a, b) must last: ``raised_min_duration_s``, or in a long turn
+    ``raised_turn_share`` of it (at most ``raised_long_turn_min_s``), since a sentence's first
+    stressed words are louder and higher than the rest without the voice being raised."""
+    longest = max((t.end_s - t.start_s for t in turns if t.start_s < b and t.end_s > a), default=0.0)
+    return max(th.raised_min_duration_s, min(th.raised_long_turn_min_s, th.raised_turn_share * longest))
 
 
 # --------------------------------------------------------------------------- rapid speech

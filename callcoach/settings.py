@@ -43,6 +43,11 @@ class EventThresholds:
     - ``raised_min_duration_s`` 1.0: seconds, not a syllable; a shouted
       "That's not good enough!" lasts 1.3 s (the shortest raised demo turn
       lasts 3.4 s, the shortest corpus one 1.34 s).
+    - ``raised_turn_share`` 0.3 and ``raised_long_turn_min_s`` 2.0: in a long
+      turn a raised stretch must last 30 % of the turn, up to 2 s. A calm
+      agent's 7 s summing-up on the corpus (c19) began with 1.15 s at +6 dB and
+      x1.13 pitch, the stress of a sentence's first words; every raised turn
+      of the demo calls and corpus is raised for most of its length.
     - Pace (geometric mean of word, text-syllable and acoustic-nucleus rates,
       ``callcoach.prosody.pace_wpm``) of whole turns or <= 8 s pieces: on the
       demo calls calm pieces reached at most 180, rapid ones at least 187. On the 33 corpus dialogues (calm TTS turns held at <= 3.7 text
@@ -74,6 +79,8 @@ class EventThresholds:
     raised_strong_pitch_ratio: float = 1.2
     raised_loudness_with_strong_pitch_db: float = 3.0
     raised_min_duration_s: float = 1.0
+    raised_turn_share: float = 0.3
+    raised_long_turn_min_s: float = 2.0
     rapid_rate_ratio: float = 1.35
     rapid_abs_wpm: float = 200.0
     rapid_min_duration_s: float = 0.8

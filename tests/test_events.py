@@ -135,6 +135,18 @@ def test_small_level_rise_is_raised_only_with_a_strong_pitch_rise(pitch_hz: floa
         assert found[0][0] == "C" and abs(found[0][1] - 24) <= 1
 
 
+@pytest.mark.parametrize("own_turn", [False, True])
+def test_loud_start_of_a_long_turn_is_stress_but_a_short_shout_is_raised(own_turn: bool) -> None:
+    """1.4 s at +8 dB and x1.2 pitch: the stressed first words of a 14 s turn, or a shout of its own."""
+    cust_parts = [(10.0, 11.4, 240.0, -18.0), (11.4, 24.0, 200.0, -26.0), (26.0, 40.0, 200.0, -26.0)]
+    agent_parts = [(0.0, 9.0, 120.0, -26.0), (41.0, 44.8, 120.0, -26.0)]
+    first = [turn("C", 10.0, 11.4, 4), turn("C", 11.6, 24.0, 33)] if own_turn else [turn("C", 10.0, 24.0, 37)]
+    turns = [turn("A", 0.0, 9.0, 24), turn("A", 41.0, 44.8, 10), *first, turn("C", 26.0, 33.0, 19), turn("C", 33.0, 40.0, 19)]
+    result = run(make_audio(voice(45.0, agent_parts, seed=1), voice(45.0, cust_parts, seed=2)), turns)
+    found = [round(e.start_s) for e in of_type(result, "raised_voice")]
+    assert found == ([10] if own_turn else []), result.events
+
+
 def test_raised_customer_on_mono_mix() -> None:
     a, c, turns = customer_call(raised=(24.0, 28.0))
     result = run(make_audio(a + c), turns, stereo=False)
