@@ -301,17 +301,34 @@ def speaking_time_s(words: Sequence[Word], max_pause_s: float = MAX_PAUSE_S) -> 
     return max(span, 0.0)
 
 
+def spoken_words(words: Sequence[Word]) -> int:
+    """How many words were said: the recogniser writes a number read out digit by digit
+    ("five five three nine two") as one token ("55390"), which counts one word per digit;
+    an amount with separators ("3,000", "4.50") counts two."""
+    total = 0
+    for w in words:
+        m = _NUMBER.fullmatch(w.text)
+        total += (2 if m.group(2) else len(m.group(1))) if m else 1
+    return total
+
+
+_NUMBER = re.compile(r"([0-9]+)([,.][0-9,.]+)?[.,!?]?")
+# syllables of each digit as said: "zero" and "seven" have two
+_DIGIT_SYLLABLES = {"0": 2, "7": 2}
+
+
 def rate_wpm(words: Sequence[Word], max_pause_s: float = MAX_PAUSE_S) -> float | None:
-    """Words per minute of speaking time; None for fewer than 2 words or no time."""
+    """Words per minute of speaking time (:func:`spoken_words`); None for fewer than 2 words or no time."""
     t = speaking_time_s(words, max_pause_s)
     if len(words) < 2 or t <= 0:
         return None
-    return 60.0 * len(words) / t
+    return 60.0 * spoken_words(words) / t
 
 
 def syllable_count(text: str) -> int:
-    """Vowel groups in each word (a final silent 'e' dropped), at least one per word."""
-    total = 0
+    """Vowel groups in each word (a final silent 'e' dropped), at least one per word, and the
+    syllables of each digit said on its own (a number the recogniser wrote in digits)."""
+    total = sum(_DIGIT_SYLLABLES.get(d, 1) for d in re.findall(r"[0-9]", text))
     for word in re.findall(r"[a-z']+", text.lower()):
         n = len(_VOWELS.findall(word))
         if word.endswith("e") and not word.endswith(("le", "ee", "ye")) and n > 1:
@@ -347,7 +364,7 @@ def pace_wpm(words: Sequence[Word], frames: SpeakerFrames | None = None) -> floa
     if len(words) < 2 or t <= 0:
         return None
     per_word = 60.0 / SYLLABLES_PER_WORD
-    estimates = [60.0 * len(words) / t, per_word * sum(syllable_count(w.text) for w in words) / t]
+    estimates = [60.0 * spoken_words(words) / t, per_word * sum(syllable_count(w.text) for w in words) / t]
     nuclei = nuclei_count(frames, words[0].start_s, words[-1].end_s)
     if nuclei is not None:
         estimates.append(per_word * nuclei / t)

@@ -356,10 +356,10 @@ def _synthesize(text: str, voice: str, spec: dict[str, Any], wav_path: Path) -> 
 
 
 def syllable_count(text: str) -> int:
-    """Estimated syllables of ``text``: the rule of ``callcoach.prosody.syllable_count``
-    (vowel groups per word, a final silent 'e' dropped), plus one per digit (a floor:
-    spell numbers out in dialogues)."""
-    return _word_syllables(text) + sum(len(d) for d in re.findall(r"[0-9]+", text))
+    """Estimated syllables of ``text``: ``callcoach.prosody.syllable_count`` (vowel groups
+    per word, a final silent 'e' dropped, each digit as said on its own; spell numbers
+    out in dialogues)."""
+    return _word_syllables(text)
 
 
 def _decode(wav_path: Path, chain: Sequence[str] = ()) -> np.ndarray:

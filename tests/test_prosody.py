@@ -127,9 +127,20 @@ def test_short_gaps_count_as_speaking_time() -> None:
     assert prosody.rate_wpm(ws) == pytest.approx(20 / 8.4 * 60)
 
 
-@pytest.mark.parametrize(("text", "syllables"), [("today", 2), ("please", 1), ("refund", 2), ("cancellation", 4), ("I'm", 1), ("little", 2), ("rhythm", 1)])
+@pytest.mark.parametrize(("text", "syllables"), [("today", 2), ("please", 1), ("refund", 2), ("cancellation", 4), ("I'm", 1), ("little", 2), ("rhythm", 1),
+                                                  ("55390.", 6), ("70", 4)])
 def test_syllable_count(text: str, syllables: int) -> None:
     assert prosody.syllable_count(text) == syllables
+
+
+def test_a_number_read_digit_by_digit_counts_one_word_per_digit() -> None:
+    """rushed_agent's customer reads "five five three nine two", which tiny.en writes "55390": one token
+    had made her turn slow and her usual pace low, so a calm turn read as rapid against it."""
+    texts = ["It's", "Helen", "and", "the", "number", "is", "55390."]
+    ws = tuple(Word(t, 0.4 * i, 0.4 * i + 0.35, 0.9) for i, t in enumerate(texts))
+    assert prosody.spoken_words(ws) == 11
+    assert prosody.rate_wpm(ws) == pytest.approx(60 * 11 / ws[-1].end_s)
+    assert prosody.spoken_words((Word("3,000", 0, 1, 0.9), Word("4.50", 1, 2, 0.9), Word("UK?", 2, 3, 0.9))) == 5
 
 
 def test_syllables_per_second() -> None:
