@@ -186,7 +186,7 @@ def evaluate(
         for path, truth in find_truth_calls(paths):
             runs = [(path, truth)]
             if mono_mix:
-                mix = mono_mix(path, Path(tmp))
+                mix = write_mono_mix(path, Path(tmp))
                 if mix is not None:
                     runs.append((mix, {**truth, "condition": truth.get("condition", "clean") + "+mono"}))
             for audio_path, call_truth in runs:
@@ -222,7 +222,7 @@ def _recipe_score(recipe, path: Path, truth: dict) -> RecipeScore:
     )
 
 
-def mono_mix(path: Path, folder: Path) -> Path | None:
+def write_mono_mix(path: Path, folder: Path) -> Path | None:
     """The mean of a stereo file's channels as a 16-bit WAV in ``folder``; None for a mono file."""
     from scipy.io import wavfile
 

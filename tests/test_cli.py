@@ -217,3 +217,14 @@ def test_rttm_export_of_a_file_that_is_not_a_result(tmp_path, capsys):
     bad.write_text('{"hello": 1}', encoding="utf-8")
     assert main(["rttm", str(bad)]) == 2
     assert f"{bad}: no 'speech' segments" in capsys.readouterr().err
+
+
+def test_eval_scores_each_stereo_call_again_as_its_mono_mix(tmp_path, capsys):
+    samples = Path(__file__).resolve().parents[1] / "audio_samples"
+    for name in ("calm_billing.wav", "calm_billing.truth.json"):
+        shutil.copy(samples / name, tmp_path / name)
+    assert main(["eval", str(tmp_path), "--mono-mix", "--baseline", "off"]) == 0
+    out = capsys.readouterr().out
+    per_condition = out.split("### Per condition")[1].split("###")[0]
+    rows = [line.split("|")[1].strip() for line in per_condition.splitlines() if line.startswith("| clean")]
+    assert rows == ["clean", "clean+mono"], per_condition

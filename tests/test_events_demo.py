@@ -44,9 +44,9 @@ def temper(models):
 @pytest.fixture(scope="module")
 def temper_mono(models, tmp_path_factory):
     """The same call as a mono recording would hear it: the mean of its two channels."""
-    from callcoach.evaluate import mono_mix
+    from callcoach.evaluate import write_mono_mix
 
-    mix = mono_mix(SAMPLES / "agent_loses_temper.ogg", tmp_path_factory.mktemp("mono"))
+    mix = write_mono_mix(SAMPLES / "agent_loses_temper.ogg", tmp_path_factory.mktemp("mono"))
     return analyse_call(mix, models=models)
 
 

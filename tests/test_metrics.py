@@ -50,16 +50,16 @@ def test_mono_mix_is_the_mean_of_differing_channels(tmp_path):
     import numpy as np
 
     from callcoach.audio import load_audio
-    from callcoach.evaluate import mono_mix
+    from callcoach.evaluate import write_mono_mix
     from speech import write_wav
 
     t = np.arange(16_000 * 2) / 16_000
     left, right = 0.4 * np.sin(2 * np.pi * 200 * t), 0.2 * np.sin(2 * np.pi * 330 * t)
     stereo = write_wav(tmp_path / "call.wav", np.stack([left, right]))
-    mix = mono_mix(stereo, tmp_path)
+    mix = write_mono_mix(stereo, tmp_path)
     audio = load_audio(mix)
     assert audio.channels == 1
     assert np.allclose(audio.samples[0], (left + right) / 2, atol=2e-4)
     same = write_wav(tmp_path / "same.wav", np.stack([left, left]))
-    assert mono_mix(same, tmp_path) is None  # two identical channels are a mono call already
-    assert mono_mix(write_wav(tmp_path / "mono.wav", left), tmp_path) is None
+    assert write_mono_mix(same, tmp_path) is None  # two identical channels are a mono call already
+    assert write_mono_mix(write_wav(tmp_path / "mono.wav", left), tmp_path) is None
