@@ -357,7 +357,7 @@ def _drop_shadow_speakers(
     alone (a customer who cuts in over the agent's last words and carries on).
     """
     out = active.copy()
-    n_windows, n_frames, n_local = active.shape
+    n_windows, _, n_local = active.shape
     for w in range(n_windows):
         counts = active[w].sum(axis=1)
         alone = (counts == 1)[:, None] & active[w]

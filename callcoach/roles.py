@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-from .phrases import BUILTIN_CUES, find_cues, normalize
+from .phrases import BUILTIN_CUES, Normalized, find_cues, normalize
 from .records import Diarization, Role, Turn
 
 # words after "this is" that are no name: "this is my third call", "this is absolutely hopeless"
@@ -89,8 +89,7 @@ def _cue_score(turns: Sequence[Turn], speaker: str) -> tuple[float, list[str]]:
     return score, reasons
 
 
-
-def _says_any(norm, sets: Sequence[str]) -> bool:
+def _says_any(norm: Normalized, sets: Sequence[str]) -> bool:
     """Whether normalised text matches any of the scorecard's cue sets ``sets``."""
     return any(find_cues(BUILTIN_CUES[name], norm)[0] for name in sets)
 
