@@ -566,7 +566,8 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "if i *1 understand|understood|heard|follow *2 correctly|right",
         "if i am understanding|hearing", "if i have|got *3 right|correctly",
         "just to|a confirm|clarify|recap|summarize", "just to check",
-        "just to concern",  # tiny.en's "just to confirm" on a telephone line "just so *2 on the same page",
+        "just to concern",  # tiny.en's "just to confirm" on a telephone line
+        "just so *2 on the same page",
         "let me *1 recap|summarize", "let me *1 repeat|read *2 back", "let me *1 confirm *2 understand",
         "in other words", "to sum up", "so to summarize", "what i am hearing",
         "correct me if i am wrong", "so basically you", "so the problem|issue is",
@@ -745,7 +746,7 @@ BUILTIN_CUES: dict[str, CueSet] = {
     ], excludes=[
         # "not stupid", "not an idiot", "not calling you stupid"; not "wasn't late, you moron"
         "not *1 {insult}", "not calling|call you *1 {insult}", "no *2 {insult}", "call|called|calling me *2", "no stupid",
-                 "hell of a", "hello", "shut up shop", "nobody is *1 {insult}", _FOOLPROOF],
+        "hell of a", "hello", "shut up shop", "nobody is *1 {insult}", _FOOLPROOF],
         negatable=False),
     "abuse_named": cue_set("abuse_named", [
         # the agent names the customer's abusive conduct ("please don't use that language")
@@ -841,8 +842,8 @@ BUILTIN_CUES: dict[str, CueSet] = {
     ], excludes=[
         # "not stupid", "not an idiot", "not calling you stupid"; not "wasn't late, you moron"
         "not *1 {insult}", "not calling|call you *1 {insult}", "no *2 {insult}", "you {insult} *1 thing", _FOOLPROOF,
-                 # "what's wrong with you people" blames the company (a complaint), not a person
-                 "wrong with you people|guys|lot|all"], negation_window=3),
+        # "what's wrong with you people" blames the company (a complaint), not a person
+        "wrong with you people|guys|lot|all"], negation_window=3),
     "profanity": cue_set("profanity", [
         "fuck|fucking|fucked|fucker|fuckin|motherfucker|fck|effing|shit|shitty|bullshit|bitch|bastard|asshole|arsehole|cunt|twat|wanker|dickhead|prick|goddamn|goddamned",
         # mild swearing counts when aimed at someone or something ("your damn files", "damn you")

@@ -56,6 +56,8 @@ def test_word_sources_follow_expansion() -> None:
     ("solution", "Your plan doesn't include roaming", False),
     ("unprofessional", "The idiot-proof setup guide is on our site", False),
     ("insult", "Even the fool-proof version broke", False),
+    ("paraphrase", "Just so we're on the same page, the router was swapped last week", True),
+    ("paraphrase", "Thank you, Mr. Parker. Just to concern your water damage claim", True),
 ])
 def test_scope(cue: str, text: str, expected: bool) -> None:
     assert bool(detect(BUILTIN_CUES[cue], normalize(text))) is expected
