@@ -100,6 +100,9 @@ _TLDS = set("com co uk org net io ie de fr es it nl eu edu gov info biz us ca au
             "uk.com in za ch be at se no dk fi pl pt".split())
 _PROVIDERS = set("gmail googlemail hotmail yahoo outlook icloud aol live btinternet sky "
                  "protonmail proton msn me mac virginmedia talktalk ntlworld mail gmx zoho".split())
+# providers that are also everyday words ("don't shout at me", "watch it live"): on their own
+# they are no domain; "at sky dot com" still is
+_WORD_PROVIDERS = {"me", "live", "sky", "mac", "mail", "proton"}
 _UNIT_WORDS = set(
     "pounds pound quid pence p dollars dollar bucks cents cent euros euro percent per % "
     "seconds second secs minutes minute mins hours hour hrs days day weeks week months month "
@@ -567,7 +570,7 @@ def _domain_end(toks: Sequence[_Tok], j: int) -> int | None:
         break
     if not labels:
         return None
-    if (len(labels) >= 2 and labels[-1] in _TLDS) or labels[0] in _PROVIDERS:
+    if (len(labels) >= 2 and labels[-1] in _TLDS) or (labels[0] in _PROVIDERS and (len(labels) >= 2 or labels[0] not in _WORD_PROVIDERS)):
         return k
     return None
 
