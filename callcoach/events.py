@@ -319,9 +319,30 @@ def _tokens(words: Sequence[Word]) -> list[str]:
     return re.findall(r"[a-z']+", text)
 
 
+# a listener's hum as the recogniser spells it: "M -M -H -M", "Mm-hm", "-N", "Hmm"
+_MURMUR = re.compile(r"[mhn]+")
+
+
+def _collapse_murmurs(tokens: Sequence[str]) -> list[str]:
+    """Each run of murmur tokens ("m", "m", "h", "m") as one "mm"."""
+    out: list[str] = []
+    for t in tokens:
+        if _MURMUR.fullmatch(t):
+            if not out or out[-1] != "mm":
+                out.append("mm")
+        else:
+            out.append(t)
+    return out
+
+
+def backchannel_length(words: Sequence[Word]) -> int:
+    """Words in a stretch, a hum spelled as several letters counting as one."""
+    return len(_collapse_murmurs(_tokens(words)))
+
+
 def is_backchannel(words: Sequence[Word]) -> bool:
-    """True when every word is a listener's token ("mm-hmm", "right", "okay", "I see", ...)."""
-    tokens = _tokens(words)
+    """True when every word is a listener's token ("mm-hmm", "right", "okay", "I see", a hum, ...)."""
+    tokens = _collapse_murmurs(_tokens(words))
     i = 0
     while i < len(tokens):
         if " ".join(tokens[i : i + 2]) in _BACKCHANNEL_PAIRS:
@@ -372,7 +393,7 @@ def interruptions(
         open_turns.append(tb)
         if len(tb.words) < th.interruption_min_words:
             continue
-        if len(tb.words) <= th.backchannel_max_words and is_backchannel(tb.words):
+        if backchannel_length(tb.words) <= th.backchannel_max_words and is_backchannel(tb.words):
             continue
         for ta in candidates:
             if ta.speaker == tb.speaker or not starts[id(ta)] < tb_start < ta.end_s:

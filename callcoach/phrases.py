@@ -590,8 +590,9 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "what can i *1 do *2 help|right|better",
         "what would *3 help|like|work|fix", "how has *3 affected", "what exactly",
         "share *2 details|more", "can you describe", "how is *3 affecting|working",
-        "what is *1 happening",
-    ], excludes=["tell me your", "not *3 tell", "can not tell", "i can not explain"],
+        "what is *1 happening", "what *1 happens",
+    ], excludes=["tell me your", "not *3 tell", "can not tell", "i can not explain",
+                 "is|that|this what happens", "what happens next|now|then|is"],
         examples=("Could you tell me more about what happened",
                   "Walk me through what you saw on the screen",
                   "What happened when you tried to log in?",
@@ -791,6 +792,9 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "keep|kept *1 getting|being *1 charged|disconnected|transferred|cut", "keeps *1 happening|dropping|crashing|breaking",
         "mistake|error on *2 bill|invoice|account|statement", "waste of *1 time|money",
         "this is not *1 okay|acceptable|right|fair", "hung up on me", "lied to me", "nobody cares",
+        "keep|keeps|kept *2 showing|giving|throwing *2 error|errors",
+        # annoyance at the situation is a complaint ("..., which is frustrating"); worry alone is distress
+        "it|that|this|which is|was *2 {anger}",
     ], excludes=["no complaints", "not complaining", "not *1 a *1 complaint", "nothing wrong"],
         negation_window=2),
     "distress": cue_set("distress", [

@@ -236,7 +236,8 @@ def test_agent_interrupting_customer_has_agent_role() -> None:
     assert (event.role, event.speaker) == ("agent", "A") and "C (customer)" in event.detail
 
 
-@pytest.mark.parametrize("texts", [["mm-hmm"], ["uh-huh"], ["okay", "yeah"], ["I", "see"]])
+@pytest.mark.parametrize("texts", [["mm-hmm"], ["uh-huh"], ["okay", "yeah"], ["I", "see"],
+                                   ["M", "-M", "-H", "-M,", "M"], ["-N"]])  # tiny.en's spelling of a hum
 def test_backchannel_overlap_is_not_an_interruption(texts: list[str]) -> None:
     turns = [turn("A", 0.0, 5.0, 12), turn("C", 3.0, 3.6, len(texts), texts=texts)]
     assert of_type(run(_quiet(), turns), "interruption") == []
@@ -260,6 +261,9 @@ def test_backchannel_words() -> None:
     assert is_backchannel([Word("Mm-hmm.", 0, 1, 1)])
     assert is_backchannel([Word("I", 0, 1, 1), Word("see.", 1, 2, 1)])
     assert not is_backchannel([Word("no", 0, 1, 1), Word("wait", 1, 2, 1)])
+    assert is_backchannel([Word(t, 0, 1, 1) for t in ("M", "-M", "-H", "-M,", "M")])
+    assert not is_backchannel([Word(t, 0, 1, 1) for t in ("M", "-M", "no")])
+    assert not is_backchannel([Word("Mike", 0, 1, 1)])
 
 
 def test_long_silence_belongs_to_the_agent() -> None:

@@ -58,6 +58,12 @@ def test_word_sources_follow_expansion() -> None:
     ("insult", "Even the fool-proof version broke", False),
     ("paraphrase", "Just so we're on the same page, the router was swapped last week", True),
     ("paraphrase", "Thank you, Mr. Parker. Just to concern your water damage claim", True),
+    ("open_question", "Thistle Insurance, this is Hannah, what happens?", True),
+    ("open_question", "Here is what happens next: I send the form", False),
+    ("open_question", "So what happens is the meter resets at midnight", False),
+    ("grievance", "the price is higher than the quote I was given, which is frustrating", True),
+    ("grievance", "it just keeps showing an error", True),
+    ("grievance", "it isn't frustrating at all, I just want to check", False),
 ])
 def test_scope(cue: str, text: str, expected: bool) -> None:
     assert bool(detect(BUILTIN_CUES[cue], normalize(text))) is expected
