@@ -656,6 +656,7 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "expect *4 by|within|in|{when}", "should *1 arrive|reach|show|appear|clear", "should be there",
         "give it # *1 {time}", "end of *1 day|week|business", "i will call you back",
         "you should *1 see|receive|get|hear", "ready *3 after|by|from|at|{when}",
+        "will *4 within|before *1 {when}", "will be ready for|to *1 collection|pickup|collect|pick",
     ], excludes=["did you *1 receive|get|see", "you will|would *1 have|need to", "do|did you have *2 reference|ticket|case|confirmation|tracking|claim number"], negation_window=5,
         examples=("You'll get an email confirmation in the next hour",
                   "I'll ring you on Friday to check it's fixed",
@@ -841,18 +842,20 @@ BUILTIN_CUES: dict[str, CueSet] = {
     "insult": cue_set("insult", [
         "you are *3 {insult}", "you *1 {insult}", "idiot|idiots|moron|morons|imbecile|imbeciles|clowns|crook|crooks|scammers",
         "bunch of *2 {insult}", "shut up", "are you *2 stupid|deaf|dumb|thick|idiot",
-        "wrong with you", "stupid|dumb|useless|incompetent *1 woman|man|girl|boy|bot|people|company|person|machine",
+        "wrong with you", "stupid|dumb|useless|incompetent *1 woman|man|girl|boy|bot|people|company|person|machine|bank|shop|firm|lot|bunch",
         "piss off", "get lost", "go to hell",
     ], excludes=[
         # "not stupid", "not an idiot", "not calling you stupid"; not "wasn't late, you moron"
         "not *1 {insult}", "not calling|call you *1 {insult}", "no *2 {insult}", "you {insult} *1 thing", _FOOLPROOF,
         # "what's wrong with you people" blames the company (a complaint), not a person
-        "wrong with you people|guys|lot|all"], negation_window=3),
+        "wrong with you people|guys|lot|all", "bank holiday|holidays"], negation_window=3),
     "profanity": cue_set("profanity", [
         "fuck|fucking|fucked|fucker|fuckin|motherfucker|fck|effing|shit|shitty|bullshit|bitch|bastard|asshole|arsehole|cunt|twat|wanker|dickhead|prick|goddamn|goddamned",
         # mild swearing counts when aimed at someone or something ("your damn files", "damn you")
         "your|this|that|these|those|the|you|own *1 damn|damned|bloody|frigging|freaking", "damn|screw you|it|this|that",
         "so|too|how damn|bloody|frigging|freaking",  # "stop being so bloody difficult"
+        "every|all|any damn|bloody|frigging|freaking",  # "every damn egg smashed"
+        "the hell",  # "what the hell is going on", "who the hell"
     ], excludes=["the|a bloody nose|mary", "damn good|fine|right|well|sure"], negatable=False),
 }
 

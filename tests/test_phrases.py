@@ -63,6 +63,17 @@ def test_word_sources_follow_expansion() -> None:
     ("open_question", "So what happens is the meter resets at midnight", False),
     ("grievance", "the price is higher than the quote I was given, which is frustrating", True),
     ("grievance", "it just keeps showing an error", True),
+    ("profanity", "My shopping came with every damn egg smashed", True),
+    ("profanity", "but the hell is going on", True),
+    ("profanity", "it was a hell of a week", False),
+    ("profanity", "all the eggs were smashed", False),
+    ("insult", "The stupid bank holiday meant the parcel sat in the depot", False),
+    ("insult", "Your stupid bank charged me for the other thing", True),
+    ("next_steps", "The review team will reply by letter within ten days", True),
+    ("next_steps", "The review team will write within Sunday", True),
+    ("next_steps", "Thank you, Ms. Miller, it will be ready for collection", True),
+    ("next_steps", "You were charged before Monday", False),
+    ("next_steps", "It won't be ready for collection", False),
     ("grievance", "it isn't frustrating at all, I just want to check", False),
 ])
 def test_scope(cue: str, text: str, expected: bool) -> None:
