@@ -855,7 +855,6 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "your|this|that|these|those|the|you|own *1 damn|damned|bloody|frigging|freaking", "damn|screw you|it|this|that",
         "so|too|how damn|bloody|frigging|freaking",  # "stop being so bloody difficult"
         "every|all|any damn|bloody|frigging|freaking",  # "every damn egg smashed"
-        "the hell",  # "what the hell is going on", "who the hell"
     ], excludes=["the|a bloody nose|mary", "damn good|fine|right|well|sure"], negatable=False),
 }
 

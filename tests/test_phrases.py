@@ -64,7 +64,8 @@ def test_word_sources_follow_expansion() -> None:
     ("grievance", "the price is higher than the quote I was given, which is frustrating", True),
     ("grievance", "it just keeps showing an error", True),
     ("profanity", "My shopping came with every damn egg smashed", True),
-    ("profanity", "but the hell is going on", True),
+    # exasperation, not abuse aimed at anyone (the demo's "What the hell is wrong with you people?")
+    ("profanity", "What the hell is going on?", False),
     ("profanity", "it was a hell of a week", False),
     ("profanity", "all the eggs were smashed", False),
     ("insult", "The stupid bank holiday meant the parcel sat in the depot", False),
