@@ -848,7 +848,7 @@ BUILTIN_CUES: dict[str, CueSet] = {
         # "not stupid", "not an idiot", "not calling you stupid"; not "wasn't late, you moron"
         "not *1 {insult}", "not calling|call you *1 {insult}", "no *2 {insult}", "you {insult} *1 thing", _FOOLPROOF,
         # "what's wrong with you people" blames the company (a complaint), not a person
-        "wrong with you people|guys|lot|all", "bank holiday|holidays"], negation_window=3),
+        "wrong with you people|guys|lot|all", "bank holiday|holidays", "a lot"], negation_window=3),
     "profanity": cue_set("profanity", [
         "fuck|fucking|fucked|fucker|fuckin|motherfucker|fck|effing|shit|shitty|bullshit|bitch|bastard|asshole|arsehole|cunt|twat|wanker|dickhead|prick|goddamn|goddamned",
         # mild swearing counts when aimed at someone or something ("your damn files", "damn you")
