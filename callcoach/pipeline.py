@@ -66,7 +66,8 @@ class Models:
         if name not in self._diarizers:
             s = self.settings
             if name == "channels":
-                self._diarizers[name] = ChannelDiarizer()
+                # the segmentation model tells hold music and tones on a channel from a turn
+                self._diarizers[name] = ChannelDiarizer(speech=self.diarizer("embedded").speech_probability)
             elif name == "embedded":
                 self._diarizers[name] = EmbeddedDiarizer(min_speakers=s.min_speakers, max_speakers=s.max_speakers)
             elif name == "pyannote":

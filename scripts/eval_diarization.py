@@ -75,8 +75,8 @@ def find_items(download: bool) -> list[Item]:
 
 
 def make_diarizer(name: str, max_speakers: int):
-    if name == "channels":
-        return ChannelDiarizer()
+    if name == "channels":  # as the pipeline builds it: the segmentation model drops hold music
+        return ChannelDiarizer(speech=EmbeddedDiarizer().speech_probability)
     if name == "embedded":
         return EmbeddedDiarizer(max_speakers=max_speakers)
     if name == "pyannote":

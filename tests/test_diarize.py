@@ -75,12 +75,38 @@ def test_channels_reject_crosstalk(tmp_path, dialogue):
         assert inside, f"{s} is not inside any turn of its own speaker"
 
 
-def test_quiet_agent_channel_still_found(tmp_path, dialogue):
+@pytest.fixture(scope="module")
+def embedded():
+    return EmbeddedDiarizer()
+
+
+def test_channels_drop_hold_music_heard_as_no_speech(tmp_path, dialogue, embedded):
+    """Hold music on both channels is loud but nobody's turn; the segmentation model says so."""
+    from callcoach.degrade import hold_music
+
+    agent, customer, truth = dialogue
+    music = hold_music(12.0, 16_000, np.random.default_rng(0)).astype(np.float32)
+    start_s = len(agent) / 16_000 + 1.0
+    left = np.concatenate([agent, silence(1.0), music, silence(1.0)])
+    right = np.concatenate([customer, silence(1.0), music, silence(1.0)])
+    audio = load_audio(write_wav(tmp_path / "hold.wav", np.stack([left, right])))
+
+    def in_music(d):
+        return [s for s in d.segments if s.end_s > start_s + 0.5 and s.start_s < start_s + 11.5]
+
+    assert in_music(ChannelDiarizer().diarize(audio)), "energy alone takes the music for speech"
+    d = ChannelDiarizer(speech=embedded.speech_probability).diarize(audio)
+    assert in_music(d) == []
+    assert _frame_error(d.segments, truth, start_s, {"S1": 0, "S2": 1}) < 0.05
+
+
+@pytest.mark.parametrize("gated", [False, True], ids=["energy", "energy+speech model"])
+def test_quiet_agent_channel_still_found(tmp_path, dialogue, embedded, gated):
     agent, customer, truth = dialogue
     left = 10 ** (-15 / 20) * (agent + 10 ** (-25 / 20) * customer)
     right = customer + 10 ** (-25 / 20) * agent
     audio = load_audio(write_wav(tmp_path / "quiet.wav", np.stack([left, right])))
-    d = ChannelDiarizer().diarize(audio)
+    d = ChannelDiarizer(speech=embedded.speech_probability if gated else None).diarize(audio)
     assert _frame_error(d.segments, truth, audio.duration_s, {"S1": 0, "S2": 1}) < 0.06
 
 
