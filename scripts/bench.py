@@ -49,6 +49,7 @@ from callcoach.settings import Settings
 settings = Settings(asr_model=sys.argv[2])
 models = Models(settings)
 models.transcriber()
+models.diarizer("channels")  # builds the embedded diarizer too: its model gates stereo channels
 t0 = time.perf_counter()
 result = analyse_call(sys.argv[1], settings, models=models)
 seconds = time.perf_counter() - t0
