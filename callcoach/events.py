@@ -335,14 +335,12 @@ def _collapse_murmurs(tokens: Sequence[str]) -> list[str]:
     return out
 
 
-def backchannel_length(words: Sequence[Word]) -> int:
-    """Words in a stretch, a hum spelled as several letters counting as one."""
-    return len(_collapse_murmurs(_tokens(words)))
-
-
-def is_backchannel(words: Sequence[Word]) -> bool:
-    """True when every word is a listener's token ("mm-hmm", "right", "okay", "I see", a hum, ...)."""
+def is_backchannel(words: Sequence[Word], max_words: int | None = None) -> bool:
+    """True when every word is a listener's token ("mm-hmm", "right", "okay", "I see", a hum, ...),
+    and, with ``max_words``, there are at most that many (a hum spelled as letters is one)."""
     tokens = _collapse_murmurs(_tokens(words))
+    if max_words is not None and len(tokens) > max_words:
+        return False
     i = 0
     while i < len(tokens):
         if " ".join(tokens[i : i + 2]) in _BACKCHANNEL_PAIRS:
@@ -393,7 +391,7 @@ def interruptions(
         open_turns.append(tb)
         if len(tb.words) < th.interruption_min_words:
             continue
-        if backchannel_length(tb.words) <= th.backchannel_max_words and is_backchannel(tb.words):
+        if is_backchannel(tb.words, th.backchannel_max_words):
             continue
         for ta in candidates:
             if ta.speaker == tb.speaker or not starts[id(ta)] < tb_start < ta.end_s:

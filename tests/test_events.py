@@ -263,6 +263,8 @@ def test_backchannel_words() -> None:
     assert not is_backchannel([Word("no", 0, 1, 1), Word("wait", 1, 2, 1)])
     assert is_backchannel([Word(t, 0, 1, 1) for t in ("M", "-M", "-H", "-M,", "M")])
     assert not is_backchannel([Word(t, 0, 1, 1) for t in ("M", "-M", "no")])
+    hum_then_right = [Word(t, 0, 1, 1) for t in ("M", "-M", "-H", "right", "okay")]
+    assert is_backchannel(hum_then_right, max_words=3) and not is_backchannel(hum_then_right, max_words=2)
     assert not is_backchannel([Word("Mike", 0, 1, 1)])
 
 
