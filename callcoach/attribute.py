@@ -4,6 +4,9 @@ A mono call is transcribed once; each word goes to the speaker whose
 diarized speech covers it most. In an overlap where both speakers cover the
 word, it stays with the speaker who was already talking (the one whose turn
 is open), which keeps a speaker's sentence whole when the other cuts in.
+Whisper often starts the first word after a pause where the last word ended,
+so a reply's first word can reach back into the other speaker's turn; such a
+word is judged (and timed) by its end.
 A stereo call is transcribed per channel, so its words already belong to the
 channel's speaker; words outside that speaker's speech (crosstalk) are dropped.
 """
@@ -20,10 +23,29 @@ from .records import Diarization, Role, SpeechSegment, Turn, Word
 MAX_WORD_GAP_S = 1.0
 FLOOR_TAKING_WORDS = 3
 NEAREST_SEGMENT_S = 1.0
+# Whisper folds a pause into the start of the word after it: that word begins where the last one
+# ended and runs long. It is heard at its end, so it starts TYPICAL_WORD_S before its end and only
+# that part decides its speaker (a reply would otherwise start before the pause that preceded it).
+STRETCHED_WORD_S = 0.6
+TYPICAL_WORD_S = 0.5
+GLUED_S = 0.03
+FOLDED_PAUSE_S = 0.2  # silence (no one diarized) inside the stretched part that shows the fold
 
 
 def _coverage(segments: Sequence[SpeechSegment], start_s: float, end_s: float) -> float:
     return sum(max(0.0, min(end_s, s.end_s) - max(start_s, s.start_s)) for s in segments)
+
+
+def _merged(segments: Sequence[SpeechSegment]) -> list[SpeechSegment]:
+    """Anyone's speech as non-overlapping spans."""
+    out: list[SpeechSegment] = []
+    for s in sorted(segments, key=lambda s: s.start_s):
+        if out and s.start_s <= out[-1].end_s:
+            if s.end_s > out[-1].end_s:
+                out[-1] = SpeechSegment("", out[-1].start_s, s.end_s)
+        else:
+            out.append(SpeechSegment("", s.start_s, s.end_s))
+    return out
 
 
 def _by_speaker(diarization: Diarization) -> dict[str, list[SpeechSegment]]:
@@ -34,27 +56,37 @@ def _by_speaker(diarization: Diarization) -> dict[str, list[SpeechSegment]]:
 
 
 def assign_words(words: Sequence[Word], diarization: Diarization) -> tuple[Word, ...]:
-    """Words of a mono transcript -> the same words with ``speaker`` set."""
+    """Words of a mono transcript -> the same words with ``speaker`` set (and a pause that
+    Whisper folded into a word's start taken out of it)."""
     by_speaker = _by_speaker(diarization)
     starts = {spk: [s.start_s for s in segs] for spk, segs in by_speaker.items()}
     out: list[Word] = []
     previous = ""
+    previous_end = float("-inf")
+    speech = _merged(diarization.segments)
     for w in sorted(words, key=lambda w: w.start_s):
         end = max(w.end_s, w.start_s + 0.02)
+        start = w.start_s
+        if abs(start - previous_end) <= GLUED_S and end - start > STRETCHED_WORD_S:
+            head = (start, end - TYPICAL_WORD_S)  # the part a pause was folded into
+            heard = _coverage(speech, *head)
+            if heard < head[1] - head[0] - FOLDED_PAUSE_S:
+                start = head[1]
+        previous_end = w.end_s
         cover = {}
         for spk, segs in by_speaker.items():
             i = bisect.bisect_right(starts[spk], end)
             nearby = segs[max(0, i - 3) : i]
-            cover[spk] = _coverage(nearby, w.start_s, end)
+            cover[spk] = _coverage(nearby, start, end)
         best = max(cover.values(), default=0.0)
         if best > 0:
             tied = [spk for spk, c in cover.items() if c >= best - 0.02]
             speaker = previous if previous in tied else max(cover, key=cover.get)
         else:
-            speaker = _nearest_speaker(diarization.segments, (w.start_s + end) / 2) or previous
+            speaker = _nearest_speaker(diarization.segments, (start + end) / 2) or previous
         if not speaker and diarization.speakers:
             speaker = diarization.speakers[0]
-        out.append(Word(w.text, w.start_s, w.end_s, w.probability, speaker))
+        out.append(Word(w.text, start, w.end_s, w.probability, speaker))
         previous = speaker
     return tuple(out)
 

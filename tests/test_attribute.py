@@ -38,6 +38,26 @@ def test_word_outside_any_speech_goes_to_the_nearest_speaker():
     assert out[0].speaker == "S2"
 
 
+def test_a_pause_whisper_folded_into_a_reply_word_is_taken_out():
+    # the customer stops at 23.3 s; the agent answers "I understand" at 24.2 s, but Whisper
+    # starts "I" where "today" ended (23.16 s) and stretches it across the pause: "I" is
+    # heard at its end, so it is the agent's and the reply starts after the pause
+    d = diar(("S2", 18.6, 23.3), ("S1", 24.2, 32.0))
+    words = [w("today.", 22.8, 23.16), w("I", 23.16, 24.38), w("understand", 24.37, 24.9)]
+    out = assign_words(words, d)
+    assert [x.speaker for x in out] == ["S2", "S1", "S1"]
+    assert out[1].start_s == 24.38 - 0.5 and out[1].end_s == 24.38
+    assert out[0].start_s == 22.8
+
+
+def test_a_long_word_in_continuous_speech_keeps_its_times():
+    # a long word right after the previous one, with speech all through it: no pause was folded
+    d = diar(("S1", 0.0, 3.0), ("S2", 3.1, 5.0))
+    words = [w("that's", 0.5, 0.9), w("frustrating", 0.9, 1.7), w("okay", 3.2, 3.5)]
+    out = assign_words(words, d)
+    assert [(x.speaker, x.start_s) for x in out] == [("S1", 0.5), ("S1", 0.9), ("S2", 3.2)]
+
+
 def test_crosstalk_words_are_dropped_from_a_channel():
     segs = (SpeechSegment("S1", 0.0, 2.0),)
     words = [w("yes", 0.5, 0.8), w("bleed", 5.0, 5.3)]
