@@ -9,8 +9,9 @@
   stretches closer than ``MERGE_GAP_S`` are joined and a region needs at
   least ``raised_min_duration_s`` of raised frames.
 - ``rapid_speech``: a run of the speaker's words whose 6 s windows run at
-  ``rapid_rate_ratio`` x baseline (and above the calm band, ``CALM_MAX_WPM``)
-  or at ``rapid_abs_wpm``, with ``rapid_min_words`` words and
+  ``rapid_rate_ratio`` x baseline (above the calm band, ``CALM_MAX_WPM``, and
+  capped at ``rapid_max_limit_wpm``), or at ``rapid_abs_wpm`` for a speaker
+  whose usual pace is that fast, with ``rapid_min_words`` words and
   ``rapid_min_duration_s`` of speaking time.
 - ``interruption``: a turn that starts while another speaker is speaking
   (inside their words, pauses up to 0.5 s included, and inside their
@@ -267,11 +268,18 @@ def _raised_min_s(a: float, b: float, turns: Sequence[Turn], th: EventThresholds
 
 
 def rapid_limit(base: Baseline, th: EventThresholds) -> float:
-    """Pace (words/min) at which this speaker counts as rapid: ``rapid_abs_wpm``, or lower for a slow speaker."""
-    limit = th.rapid_abs_wpm
-    if base.pace_wpm is not None:
-        limit = min(limit, max(base.pace_wpm * th.rapid_rate_ratio, CALM_MAX_WPM))
-    return limit
+    """Pace (words/min) at which this speaker counts as rapid.
+
+    A speaker whose usual pace is already ``rapid_abs_wpm`` or more (fast all
+    call) is rapid wherever they pass it; a speaker with no pace baseline, at
+    ``rapid_abs_wpm``. Anyone else at ``rapid_rate_ratio`` x their usual pace,
+    floored at the calm band (``CALM_MAX_WPM``) and capped at
+    ``rapid_max_limit_wpm``, so a calm speaker's own quicker sentences
+    (a few % over ``rapid_abs_wpm``) are not rapid speech.
+    """
+    if base.pace_wpm is None or base.pace_wpm >= th.rapid_abs_wpm:
+        return th.rapid_abs_wpm
+    return min(max(base.pace_wpm * th.rapid_rate_ratio, CALM_MAX_WPM), max(th.rapid_max_limit_wpm, th.rapid_abs_wpm))
 
 
 def rapid_speech(speaker: str, turns: Sequence[Turn], base: Baseline, role: Role, th: EventThresholds, frames: SpeakerFrames | None = None) -> list[Event]:

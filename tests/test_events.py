@@ -12,7 +12,8 @@ import re
 import numpy as np
 import pytest
 
-from callcoach.events import ProsodyResult, analyse, is_backchannel
+from callcoach.events import ProsodyResult, analyse, is_backchannel, rapid_limit
+from callcoach.prosody import Baseline
 from callcoach.records import Audio, AudioInfo, Diarization, Event, SpeechSegment, Turn, Word
 from callcoach.settings import EventThresholds
 
@@ -207,6 +208,32 @@ def test_speaker_rapid_all_call_is_caught_by_the_absolute_limit() -> None:
     turns = [turn("A", s, s + 6.0, 23) for s in (0.0, 8.0, 16.0)]  # 230 wpm throughout
     result = run(make_audio(silence(23.0), silence(23.0, 1)), turns)
     assert {e.speaker for e in of_type(result, "rapid_speech")} == {"A"}
+
+
+def test_rapid_limit_follows_the_speakers_usual_pace() -> None:
+    th = EventThresholds()
+
+    def limit(pace):
+        return rapid_limit(Baseline(None, None, None, None, pace), th)
+
+    assert limit(None) == th.rapid_abs_wpm  # no baseline: the absolute line
+    assert limit(230.0) == th.rapid_abs_wpm  # fast all call: every piece over the line
+    assert limit(120.0) == 180.0  # a slow speaker's limit never drops into the calm band
+    assert limit(150.0) == pytest.approx(150.0 * th.rapid_rate_ratio)
+    assert limit(170.0) == th.rapid_max_limit_wpm  # 1.35 x 170 = 229.5, capped
+
+
+def test_calm_speakers_quicker_sentence_is_not_rapid() -> None:
+    # usual pace 168; one sentence at pace ~215 passes the 200 wpm line but is only 1.28x their pace
+    turns = [turn("C", s, s + 6.0, 15) for s in (0.0, 8.0, 16.0, 24.0)]
+    turns.append(turn("C", 32.0, 38.4, 20))
+    result = run(make_audio(silence(40.0), silence(40.0, 1)), turns)
+    assert of_type(result, "rapid_speech") == []
+    turns[-1] = turn("C", 32.0, 38.0, 20)  # the same words in 6 s: pace 229, rapid
+    result = run(make_audio(silence(40.0), silence(40.0, 1)), turns)
+    rapid = of_type(result, "rapid_speech")
+    assert [(e.speaker, round(e.start_s)) for e in rapid] == [("C", 32)]
+    assert "usual 168" in rapid[0].detail, rapid[0].detail
 
 
 def test_steady_calm_rate_is_not_rapid() -> None:
