@@ -27,8 +27,6 @@ _AGENT_CUES: tuple[tuple[str, float], ...] = (
     (r"\b(this is) (?!" + _NOT_A_NAME + r"\b)\w+\b", 1.0),
     (r"\bmy name('s| is) (?!" + _NOT_A_NAME + r"\b)\w+\b", 1.0),
     (r"\byou('re| are) (speaking|talking) (to|with)\b", 2.5),
-    # a bare department or desk greeting: "Technical support, ...", "Accounts department."
-    (r"^(\w+ ){0,2}(support|department|services|desk|helpdesk|reception|care|line|orders|accounts|bookings)\b", 2.0),
     (r"\bhow (can|may|could|might) i (help|assist)\b", 3.0),
     (r"\bwhat can i (do|help)\b", 2.0),
     (r"\bis there anything else\b", 2.0),
@@ -37,6 +35,9 @@ _AGENT_CUES: tuple[tuple[str, float], ...] = (
     (r"\b(i understand|i('m| am) (so |really |very )?sorry|i apologi[sz]e)\b", 0.7),
     (r"\b(your account|your order|your bill|your booking|your refund)\b", 0.7),
 )
+# a bare department or desk greeting ("Technical support, ...", "Account's department."): only as
+# the speaker's first words, since later in a call it is someone being sent elsewhere
+_DESK_GREETING = (r"^([\w']+ ){0,2}(support|department|services|desk|helpdesk|reception|care|line|orders|accounts|bookings)\b", 2.0)
 _CUSTOMER_CUES: tuple[tuple[str, float], ...] = (
     (r"\b(i('m| am) calling (about|because|regarding|to))\b", 2.5),
     (r"\b(my (account|order|bill|card|refund|package|parcel|booking|internet|phone|payment|money))\b", 1.0),
@@ -68,12 +69,13 @@ class RoleAssignment:
 def _cue_score(turns: Sequence[Turn], speaker: str) -> tuple[float, list[str]]:
     score = 0.0
     reasons: list[str] = []
+    first = True
     for t in turns:
         if t.speaker != speaker:
             continue
         weight = 1.5 if t.start_s < EARLY_S else 1.0
         text = t.text.lower().replace("’", "'")
-        for pattern, w in _AGENT_CUES:
+        for pattern, w in _AGENT_CUES + ((_DESK_GREETING,) if first else ()):
             if re.search(pattern, text):
                 score += w * weight
                 if len(reasons) < 3:
@@ -86,6 +88,7 @@ def _cue_score(turns: Sequence[Turn], speaker: str) -> tuple[float, list[str]]:
             score -= CUSTOMER_TEXT_CUE_WEIGHT * weight
         if _says_any(norm, AGENT_CUE_SETS):
             score += AGENT_TEXT_CUE_WEIGHT * weight
+        first = False
     return score, reasons
 
 

@@ -116,6 +116,25 @@ def test_cold_desk_greeting_is_the_agent_and_this_is_my_third_call_is_no_name():
     assert roles.roles == {"S1": "agent", "S2": "customer"}
 
 
+def test_desk_greeting_counts_only_as_a_speakers_first_words():
+    # tiny.en's words for corpus c17 over a GSM line: the agent's "Account's department." (an
+    # apostrophe in the desk's name) and the customer's garbled "then [the billing] department is"
+    # late in the call, which is someone being sent elsewhere, not a greeting
+    turns = (
+        _turn("S2", 0.1, "Account's department."),
+        _turn("S1", 2.3, "This is my third call about the same wrong charge on my invoice."),
+        _turn("S2", 9.9, "I can't see any notes from both calls."),
+        _turn("S1", 12.8, "So I have to explain it all again every single time"),
+        _turn("S2", 18.2, "They're not being I can to amount the invoice."),
+        _turn("S1", 23.4, "Then missed department is"),
+        _turn("S2", 26.2, "You can't write the reading."),
+    )
+    segs = [(t.speaker, t.start_s, t.end_s) for t in turns]
+    roles = assign_roles(turns, diar(*segs))
+    assert roles.roles == {"S2": "agent", "S1": "customer"}
+    assert any("account's department" in r for r in roles.reasons), roles.reasons
+
+
 def test_agent_found_by_what_only_agents_do_when_the_greeting_is_garbled():
     # tiny.en's words for the corpus' mono call c22: no "thank you for calling", one "I want"
     turns = (
