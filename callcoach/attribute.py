@@ -36,16 +36,17 @@ def _coverage(segments: Sequence[SpeechSegment], start_s: float, end_s: float) -
     return sum(max(0.0, min(end_s, s.end_s) - max(start_s, s.start_s)) for s in segments)
 
 
-def _merged(segments: Sequence[SpeechSegment]) -> list[SpeechSegment]:
-    """Anyone's speech as non-overlapping spans."""
-    out: list[SpeechSegment] = []
-    for s in sorted(segments, key=lambda s: s.start_s):
-        if out and s.start_s <= out[-1].end_s:
-            if s.end_s > out[-1].end_s:
-                out[-1] = SpeechSegment("", out[-1].start_s, s.end_s)
+def merge_intervals(intervals: Iterable[tuple[float, float]], gap_s: float = 0.0) -> list[tuple[float, float]]:
+    """(start_s, end_s) spans, sorted and joined where they overlap or lie within ``gap_s``; empty ones dropped."""
+    out: list[list[float]] = []
+    for a, b in sorted(intervals):
+        if b <= a:
+            continue
+        if out and a - out[-1][1] <= gap_s:
+            out[-1][1] = max(out[-1][1], b)
         else:
-            out.append(SpeechSegment("", s.start_s, s.end_s))
-    return out
+            out.append([a, b])
+    return [(a, b) for a, b in out]
 
 
 def _by_speaker(diarization: Diarization) -> dict[str, list[SpeechSegment]]:
@@ -63,13 +64,13 @@ def assign_words(words: Sequence[Word], diarization: Diarization) -> tuple[Word,
     out: list[Word] = []
     previous = ""
     previous_end = float("-inf")
-    speech = _merged(diarization.segments)
+    speech = merge_intervals((s.start_s, s.end_s) for s in diarization.segments)
     for w in sorted(words, key=lambda w: w.start_s):
         end = max(w.end_s, w.start_s + 0.02)
         start = w.start_s
         if abs(start - previous_end) <= GLUED_S and end - start > STRETCHED_WORD_S:
             head = (start, end - TYPICAL_WORD_S)  # the part a pause was folded into
-            heard = _coverage(speech, *head)
+            heard = sum(max(0.0, min(head[1], b) - max(head[0], a)) for a, b in speech)
             if heard < head[1] - head[0] - FOLDED_PAUSE_S:
                 start = head[1]
         previous_end = w.end_s

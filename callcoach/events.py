@@ -38,6 +38,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from . import prosody
+from .attribute import merge_intervals
 from .prosody import HOP_S, Baseline, SpeakerFrames
 from .records import Audio, Diarization, Event, ProsodyTrack, Role, SpeakerSummary, SpeechSegment, Trajectory, Turn, Word
 from .settings import EventThresholds
@@ -96,11 +97,11 @@ def analyse(
     """
     speakers = list(diarization.speakers)
     speakers += sorted({t.speaker for t in turns} - set(speakers))
-    segments = {s: _merge([(g.start_s, g.end_s) for g in diarization.segments if g.speaker == s]) for s in speakers}
+    segments = {s: merge_intervals([(g.start_s, g.end_s) for g in diarization.segments if g.speaker == s]) for s in speakers}
     turns_of = {s: [t for t in turns if t.speaker == s] for s in speakers}
     for s in speakers:  # no acoustic segments (e.g. a text-only speaker): use the turns
         if not segments[s]:
-            segments[s] = _merge([(t.start_s, t.end_s) for t in turns_of[s]])
+            segments[s] = merge_intervals([(t.start_s, t.end_s) for t in turns_of[s]])
     seg_records = {s: [SpeechSegment(s, a, b) for a, b in segments[s]] for s in speakers}
     frames = prosody.measure_speakers(audio, seg_records, diarization.channel_of)
     base = {s: prosody.baseline(frames.get(s), seg_records[s], turns_of[s]) for s in speakers}
@@ -124,18 +125,6 @@ def analyse(
 
 
 # --------------------------------------------------------------------------- intervals
-
-
-def _merge(intervals: Sequence[tuple[float, float]], gap_s: float = 0.0) -> list[tuple[float, float]]:
-    out: list[list[float]] = []
-    for a, b in sorted(intervals):
-        if b <= a:
-            continue
-        if out and a - out[-1][1] <= gap_s:
-            out[-1][1] = max(out[-1][1], b)
-        else:
-            out.append([a, b])
-    return [(a, b) for a, b in out]
 
 
 def _intersection_s(xs: Sequence[tuple[float, float]], ys: Sequence[tuple[float, float]]) -> float:
@@ -363,7 +352,7 @@ def is_backchannel(words: Sequence[Word], max_words: int | None = None) -> bool:
 def _speech_spans(turn: Turn) -> list[tuple[float, float]]:
     if not turn.words:
         return [(turn.start_s, turn.end_s)]
-    return _merge([(w.start_s, w.end_s) for w in turn.words], gap_s=prosody.MAX_PAUSE_S)
+    return merge_intervals([(w.start_s, w.end_s) for w in turn.words], gap_s=prosody.MAX_PAUSE_S)
 
 
 def _voice_start(turn: Turn, segments: Sequence[tuple[float, float]] | None, reach_s: float = 3.0, breath_s: float = 0.5) -> float:
@@ -428,7 +417,7 @@ def interruptions(
 def long_silences(intervals: Sequence[tuple[float, float]], role: Mapping[str, Role], th: EventThresholds) -> list[Event]:
     """Gaps of at least ``long_silence_s`` between anyone's speech (before the first and after the last speech: not counted)."""
     agent = next((s for s, r in role.items() if r == "agent"), "")
-    merged = _merge(intervals)
+    merged = merge_intervals(intervals)
     events = []
     for (_, a), (b, _) in zip(merged, merged[1:]):
         if b - a >= th.long_silence_s:
@@ -461,7 +450,7 @@ def _summaries(speakers, segments, base, role, role_confidence, channel_of) -> t
     total = sum(talk.values())
     out = []
     for s in speakers:
-        others = _merge([iv for o in speakers if o != s for iv in segments[o]])
+        others = merge_intervals([iv for o in speakers if o != s for iv in segments[o]])
         b = base[s]
         out.append(
             SpeakerSummary(
@@ -501,7 +490,7 @@ def trajectory(speakers, role, segments, frames, base, words_of, events, text_ev
     if not upset:
         return "not_upset"
     main = max(customers, key=lambda s: sum(b - a for a, b in segments[s]), default=None)
-    speech = _merge([iv for s in customers for iv in segments[s]])
+    speech = merge_intervals([iv for s in customers for iv in segments[s]])
     cuts = _thirds(speech)
     if cuts is None:
         return "not_calmer"
