@@ -22,7 +22,17 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from .audio import channels_identical, is_audio_path
-from .metrics import PRF, WordErrors, check_agreement, diarization_error_rate, match_events, word_errors
+from .metrics import (
+    PRF,
+    WordErrors,
+    agreement_of,
+    bootstrap_interval,
+    check_agreement,
+    diarization_error_rate,
+    f1_of,
+    match_events,
+    word_errors,
+)
 from .pipeline import Models, analyse_call
 from .records import CallResult
 from .settings import Settings
@@ -287,6 +297,7 @@ def markdown_report(evaluation: Evaluation) -> str:
         agree = sum(c.checks_agree for c in group)
         total = sum(c.checks_total for c in group)
         events = sum((prf for c in group for prf in c.events.values()), PRF(0, 0, 0))
+        checks_ci, events_ci = intervals(group)
         rows.append(
             [
                 cond,
@@ -296,13 +307,20 @@ def markdown_report(evaluation: Evaluation) -> str:
                 sum(c.der_collar for c in group) / len(group),
                 sum(c.roles_right for c in group) / len(group),
                 agree / max(total, 1),
+                _span(checks_ci),
                 events.f1,
+                _span(events_ci),
                 sum(c.trajectory_found == c.trajectory_expected for c in group) / len(group),
                 sum(c.seconds for c in group) / max(sum(c.duration_s for c in group), 1e-9),
             ]
         )
     parts.append(
-        _table(["condition", "calls", "WER", "DER", "DER collar", "role accuracy", "check agreement", "event F1", "trajectory accuracy", "RTF"], rows)
+        _table(["condition", "calls", "WER", "DER", "DER collar", "role accuracy", "check agreement", "95% interval",
+                "event F1", "95% interval", "trajectory accuracy", "RTF"], rows)
+    )
+    parts.append(
+        "\nThe intervals come from drawing the calls again with replacement (2,000 draws): "
+        "figures whose intervals overlap widely are not told apart by these calls."
     )
     parts.append("\n\n### Events by type and role, per condition\n")
     rows = []
@@ -354,6 +372,20 @@ def markdown_report(evaluation: Evaluation) -> str:
         parts.append(_table(["file", "error"], evaluation.failures))
     parts.append(f"\n\nPeak memory (RSS) of the evaluation process: {evaluation.peak_rss_mb:.0f} MB\n")
     return "\n".join(parts)
+
+
+def intervals(calls: Sequence[CallScore]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """95% bootstrap intervals over ``calls`` of (check agreement, event F1)."""
+    checks = np.array([[c.checks_agree, c.checks_total] for c in calls])
+    events = []
+    for c in calls:
+        prf = sum(c.events.values(), PRF(0, 0, 0))
+        events.append([prf.true_positives, prf.false_positives, prf.false_negatives])
+    return bootstrap_interval(checks, agreement_of), bootstrap_interval(np.array(events), f1_of)
+
+
+def _span(interval: tuple[float, float]) -> str:
+    return f"{interval[0]:.3f}-{interval[1]:.3f}"
 
 
 def summary(evaluation: Evaluation) -> dict[str, float]:

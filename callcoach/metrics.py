@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -195,3 +195,43 @@ def check_agreement(expected: Mapping[str, str], found: Mapping[str, str]) -> tu
     """(agreeing, compared, ids that disagree) over the check ids in ``expected``."""
     wrong = [cid for cid, status in expected.items() if found.get(cid) != status]
     return len(expected) - len(wrong), len(expected), wrong
+
+
+def bootstrap_interval(
+    counts: np.ndarray,
+    statistic: Callable[[np.ndarray], np.ndarray],
+    *,
+    level: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile interval of a pooled figure when the calls are drawn again with replacement.
+
+    ``counts`` has one row per call (its counts, say agreeing and compared
+    checks); ``statistic`` maps summed counts, shape ``(resamples, k)``, to the
+    figure, shape ``(resamples,)``. The interval says how far the figure could
+    move on another set of calls like these: two settings whose figures differ
+    by less than its width are not told apart by this corpus. Seeded, so the
+    same calls give the same interval.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    if counts.ndim != 2 or len(counts) == 0:
+        raise ValueError(f"counts must have one row per call, got shape {counts.shape}")
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(counts), size=(resamples, len(counts)))
+    values = statistic(counts[picks].sum(axis=1))
+    tail = (1.0 - level) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def agreement_of(sums: np.ndarray) -> np.ndarray:
+    """Pooled agreement from summed (agreeing, compared) counts."""
+    return sums[:, 0] / np.maximum(sums[:, 1], 1)
+
+
+def f1_of(sums: np.ndarray) -> np.ndarray:
+    """Pooled F1 from summed (true positives, false positives, false negatives), as :class:`PRF` defines it."""
+    tp, fp, fn = sums[:, 0], sums[:, 1], sums[:, 2]
+    denominator = 2 * tp + fp + fn
+    return np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 1.0)

@@ -228,3 +228,10 @@ def test_eval_scores_each_stereo_call_again_as_its_mono_mix(tmp_path, capsys):
     per_condition = out.split("### Per condition")[1].split("###")[0]
     rows = [line.split("|")[1].strip() for line in per_condition.splitlines() if line.startswith("| clean")]
     assert rows == ["clean", "clean+mono"], per_condition
+    header = next(line for line in per_condition.splitlines() if line.startswith("| condition"))
+    names = [h.strip() for h in header.strip("|").split("|")]
+    for line in per_condition.splitlines():
+        if line.startswith("| clean"):
+            cells = dict(zip(names[:7], [c.strip() for c in line.strip("|").split("|")]))
+            low, high = map(float, line.strip("|").split("|")[7].split("-"))
+            assert low <= float(cells["check agreement"]) <= high, line  # one call: the interval is the figure

@@ -63,3 +63,32 @@ def test_mono_mix_is_the_mean_of_differing_channels(tmp_path):
     same = write_wav(tmp_path / "same.wav", np.stack([left, left]))
     assert write_mono_mix(same, tmp_path) is None  # two identical channels are a mono call already
     assert write_mono_mix(write_wav(tmp_path / "mono.wav", left), tmp_path) is None
+
+
+def test_bootstrap_interval_of_pooled_agreement():
+    import numpy as np
+
+    from callcoach.metrics import agreement_of, bootstrap_interval
+
+    same = np.array([[18, 19]] * 10)  # every call alike: nothing to vary
+    assert bootstrap_interval(same, agreement_of) == pytest.approx((18 / 19, 18 / 19))
+    mixed = np.array([[19, 19], [15, 19]] * 5)  # pooled 34/38
+    low, high = bootstrap_interval(mixed, agreement_of)
+    assert low < 34 / 38 < high
+    assert 15 / 19 <= low and high <= 1.0
+    assert bootstrap_interval(mixed, agreement_of) == (low, high)  # seeded
+    wide_low, wide_high = bootstrap_interval(mixed[:4], agreement_of)
+    narrow_low, narrow_high = bootstrap_interval(np.concatenate([mixed] * 10), agreement_of)
+    assert narrow_high - narrow_low < high - low < wide_high - wide_low  # more calls, narrower
+    with pytest.raises(ValueError, match="one row per call"):
+        bootstrap_interval(np.array([1, 2]), agreement_of)
+
+
+def test_pooled_f1_matches_prf():
+    import numpy as np
+
+    from callcoach.metrics import f1_of
+
+    cases = [PRF(3, 1, 2), PRF(0, 2, 0), PRF(0, 0, 3), PRF(0, 0, 0), PRF(5, 0, 0)]
+    sums = np.array([[p.true_positives, p.false_positives, p.false_negatives] for p in cases])
+    assert f1_of(sums) == pytest.approx([p.f1 for p in cases])
