@@ -2,15 +2,15 @@
 :func:`score_paths` for files and folders (writing reports).
 
 Stages run in order over frozen records: load audio -> diarize -> transcribe
--> attribute words and build turns -> roles -> text events -> prosody and
-events -> scorecard. Models are loaded once per run in :class:`Models`. The
+-> attribute words and build turns -> roles -> re-hear the agent's fast turns
+with a larger model -> text events -> prosody and events -> scorecard. Models are loaded once per run in :class:`Models`. The
 library never prints: progress goes to a callback.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -18,11 +18,12 @@ from . import __version__
 from .attribute import assign_words, build_turns, keep_speech_words, with_roles
 from .audio import load_audio
 from .diarize import ChannelDiarizer, Diarizer, EmbeddedDiarizer, PyannoteDiarizer, choose_backend
-from .errors import CallcoachError, StageError
-from .records import SCHEMA_VERSION, Audio, CallResult, Diarization, Transcript, Word
-from .roles import assign_roles
+from .errors import CallcoachError, ModelError, StageError
+from .records import SCHEMA_VERSION, Audio, CallResult, Diarization, Transcript, Turn, Word
+from .rehear import Rehearing, rehear_fast_turns
+from .roles import RoleAssignment, assign_roles
 from .settings import Settings
-from .transcribe import DecodeOptions, Transcriber, WhisperTranscriber
+from .transcribe import DecodeOptions, Transcriber, WhisperTranscriber, resolve_model
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,9 @@ class ProgressEvent:
 ProgressFn = Callable[[ProgressEvent], None]
 
 # share of a call's time each stage usually takes, for one smooth progress bar
-_STAGE_SPAN = {"load": (0.0, 0.03), "diarize": (0.03, 0.12), "transcribe": (0.12, 0.9), "analyse": (0.9, 1.0)}
+_STAGE_SPAN = {
+    "load": (0.0, 0.03), "diarize": (0.03, 0.12), "transcribe": (0.12, 0.86), "rehear": (0.86, 0.9), "analyse": (0.9, 1.0),
+}
 
 
 class Models:
@@ -52,7 +55,13 @@ class Models:
         self.settings = settings
         self.rubric = load_rubric(settings.rubric)  # fails before any audio is read
         self._transcriber: Transcriber | None = None
+        self._rehearer: Transcriber | None = None
         self._diarizers: dict[str, Diarizer] = {}
+        if self.rehears():  # a missing model fails before any audio is read
+            try:
+                resolve_model(settings.rehear_model)
+            except ModelError as exc:
+                raise ModelError(f"the model that re-hears fast turns (--rehear-model; 'off' for none): {exc}") from None
 
     def transcriber(self) -> Transcriber:
         if self._transcriber is None:
@@ -61,6 +70,20 @@ class Models:
                 s.asr_model, language=s.language, cpu_threads=s.cpu_threads, options=DecodeOptions(beam_size=s.beam_size)
             )
         return self._transcriber
+
+    def rehearer(self) -> Transcriber:
+        """The larger model for the agent's fast turns; loaded on the first call that has one."""
+        if self._rehearer is None:
+            s = self.settings
+            self._rehearer = WhisperTranscriber(
+                s.rehear_model, language=s.language, cpu_threads=s.cpu_threads, options=DecodeOptions(beam_size=s.beam_size)
+            )
+        return self._rehearer
+
+    def rehears(self) -> bool:
+        """Whether fast turns are decoded again: on, and with a model other than the first pass's."""
+        s = self.settings
+        return s.rehear_model != "off" and s.rehear_model != s.asr_model
 
     def diarizer(self, name: str) -> Diarizer:
         if name not in self._diarizers:
@@ -125,8 +148,13 @@ def analyse_call(
         diarization = models.diarizer(backend).diarize(audio, progress=lambda f: report("diarize", f))
     with _stage("transcribe", path, timings):
         words = _transcribe(audio, diarization, models.transcriber(), lambda f: report("transcribe", f))
+    turns, assignment = _turns_and_roles(words, diarization, settings)
+    with _stage("rehear", path, timings):
+        heard = (rehear_fast_turns(audio, diarization, turns, assignment.roles, models.rehearer, settings.rehear_min_pace_wpm)
+                 if models.rehears() else Rehearing(turns, ()))
+    report("rehear", 1.0)
     with _stage("analyse", path, timings):
-        result = _analyse(audio, diarization, words, models, settings, call_id, backend)
+        result = _analyse(audio, diarization, turns, heard, assignment, models, settings, call_id, backend)
     report("analyse", 1.0)
     timings["total_s"] = time.perf_counter() - t0
     meta = dict(result.meta)
@@ -169,22 +197,27 @@ def _transcribe(audio: Audio, diarization: Diarization, transcriber: Transcriber
     return assign_words(transcript.words, diarization)
 
 
+def _turns_and_roles(words: tuple[Word, ...], diarization: Diarization, settings: Settings) -> tuple[tuple[Turn, ...], RoleAssignment]:
+    agent_channel = {"left": 0, "right": 1}.get(settings.agent_channel or "")
+    turns = build_turns(words)
+    assignment = assign_roles(turns, diarization, agent_channel=agent_channel, agent_speaker=settings.agent_speaker)
+    return with_roles(turns, assignment.roles), assignment
+
+
 def _analyse(
-    audio: Audio, diarization: Diarization, words: tuple[Word, ...], models: Models, settings: Settings, call_id: str, backend: str
+    audio: Audio, diarization: Diarization, first_turns: tuple[Turn, ...], heard: Rehearing, assignment: RoleAssignment,
+    models: Models, settings: Settings, call_id: str, backend: str,
 ) -> CallResult:
+    """Prosody and events from the first pass's turns (one model counts each speaker's pace);
+    the words, text events and scorecard from the turns as re-heard."""
     from .events import analyse
     from .scorecard import customer_upset_moments, find_text_events, inferred_abuse, score_call
 
-    agent_channel = {"left": 0, "right": 1}.get(settings.agent_channel or "")
-    turns = build_turns(words)
-    assignment = assign_roles(
-        turns, diarization, agent_channel=agent_channel, agent_speaker=settings.agent_speaker
-    )
-    turns = with_roles(turns, assignment.roles)
+    turns = heard.turns
     text_events = find_text_events(turns)
     upset_words = tuple((e.start_s, e.end_s) for e in customer_upset_moments(turns))
     prosody = analyse(
-        audio, diarization, turns, assignment.roles, assignment.confidence, text_events, settings.thresholds,
+        audio, diarization, first_turns, assignment.roles, assignment.confidence, text_events, settings.thresholds,
         upset_words,
     )
     events = prosody.events + tuple(text_events)
@@ -194,6 +227,11 @@ def _analyse(
         "callcoach_version": __version__,
         "diarizer": backend,
         "asr_model": models.transcriber().name,
+        "rehear": {
+            "model": settings.rehear_model if models.rehears() else "off",
+            "min_pace_wpm": settings.rehear_min_pace_wpm,
+            "turns": [asdict(r) for r in heard.reheard],
+        },
         "roles": {
             "method": assignment.method,
             "confidence": dict(assignment.confidence),

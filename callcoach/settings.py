@@ -106,6 +106,9 @@ class Settings:
     """Everything that changes a call's result. Hashed for resume (``fingerprint``)."""
 
     asr_model: str = "tiny.en"
+    # the agent's fast turns are decoded again with this model ("off": not at all)
+    rehear_model: str = "base"
+    rehear_min_pace_wpm: float = 200.0
     diarizer: DiarizerName = "auto"
     min_speakers: int = 1
     max_speakers: int = 4

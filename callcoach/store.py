@@ -400,6 +400,8 @@ def model_identity(settings: Settings) -> dict[str, Any]:
             ident[package] = None
     asr = Path(settings.asr_model).expanduser()
     ident["asr_model"] = {"folder": _folder_signature(asr)} if asr.is_dir() else settings.asr_model
+    rehear = Path(settings.rehear_model).expanduser()
+    ident["rehear_model"] = {"folder": _folder_signature(rehear)} if rehear.is_dir() else settings.rehear_model
     if settings.pyannote_pipeline is not None:
         ident["pyannote_pipeline"] = _folder_signature(Path(settings.pyannote_pipeline))
     return ident

@@ -8,7 +8,8 @@ and prints one table row:
   (each channel of a stereo call, word timestamps, its Silero VAD on), with
   the model already loaded, so only transcription is timed;
 - ``pipeline``: callcoach.analyse_call (decode, diarize, transcribe, turns,
-  roles, prosody, events, scorecard), models loaded before the clock starts.
+  roles, re-hear the agent's fast turns, prosody, events, scorecard), models
+  loaded before the clock starts.
 
     python scripts/bench.py audio_samples/calm_billing.wav audio_samples/angry_refund.flac
     python scripts/bench.py --long-minutes 60     # a 60-minute stereo call tiled from the demo calls
@@ -50,6 +51,8 @@ settings = Settings(asr_model=sys.argv[2])
 models = Models(settings)
 models.transcriber()
 models.diarizer("channels")  # builds the embedded diarizer too: its model gates stereo channels
+if models.rehears():
+    models.rehearer()  # the larger model for the agent's fast turns, loaded once per run like the others
 t0 = time.perf_counter()
 result = analyse_call(sys.argv[1], settings, models=models)
 seconds = time.perf_counter() - t0

@@ -134,7 +134,7 @@ def test_version_and_help(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["score", "--help"])
     text = capsys.readouterr().out
-    assert exc.value.code == 0 and all(f in text for f in ("--workers", "--force", "--metadata", "--log-file", "--engine"))
+    assert exc.value.code == 0 and all(f in text for f in ("--workers", "--force", "--metadata", "--log-file", "--engine", "--rehear-model"))
     assert main([]) == 2
 
 
@@ -142,7 +142,8 @@ def test_version_and_help(capsys):
     "args, words",
     [(["--workers", "0"], "--workers must be 1 or more"),
      (["--metadata", "nope.csv"], "--metadata nope.csv: file not found"),
-     (["--beam-size", "0"], "--beam-size must be 1 or more")],
+     (["--beam-size", "0"], "--beam-size must be 1 or more"),
+     (["--rehear-model", "nope-model"], "(--rehear-model; 'off' for none): unknown speech model 'nope-model'")],
 )
 def test_bad_options_are_usage_errors(tmp_path, capsys, args, words):
     write_short_call(tmp_path / "a.wav")

@@ -103,6 +103,8 @@ def test_fingerprint_ignores_output_only_settings_and_names_what_changed(tmp_pat
     looks = RunIdentity.of(Settings(templates=Path("t"), embed_audio=True, cpu_threads=3))
     assert looks.fingerprint("a" * 40, "x.wav")[0] == fp
     assert "templates" not in settings_identity(Settings()) and "cpu_threads" not in settings_identity(Settings())
+    no_rehear = RunIdentity.of(Settings(rehear_model="off")).fingerprint("a" * 40, "x.wav")[1]
+    assert what_changed(parts, no_rehear) == "settings and models changed"  # the words a call is scored on change
     other = RunIdentity.of(Settings(max_speakers=2))
     fp2, parts2 = other.fingerprint("b" * 40, "x.wav")
     assert fp2 != fp and what_changed(parts, parts2) == "audio and settings changed"
