@@ -63,21 +63,19 @@ class Models:
             except ModelError as exc:
                 raise ModelError(f"the model that re-hears fast turns (--rehear-model; 'off' for none): {exc}") from None
 
+    def _whisper(self, model: str) -> WhisperTranscriber:
+        s = self.settings
+        return WhisperTranscriber(model, language=s.language, cpu_threads=s.cpu_threads, options=DecodeOptions(beam_size=s.beam_size))
+
     def transcriber(self) -> Transcriber:
         if self._transcriber is None:
-            s = self.settings
-            self._transcriber = WhisperTranscriber(
-                s.asr_model, language=s.language, cpu_threads=s.cpu_threads, options=DecodeOptions(beam_size=s.beam_size)
-            )
+            self._transcriber = self._whisper(self.settings.asr_model)
         return self._transcriber
 
     def rehearer(self) -> Transcriber:
         """The larger model for the agent's fast turns; loaded on the first call that has one."""
         if self._rehearer is None:
-            s = self.settings
-            self._rehearer = WhisperTranscriber(
-                s.rehear_model, language=s.language, cpu_threads=s.cpu_threads, options=DecodeOptions(beam_size=s.beam_size)
-            )
+            self._rehearer = self._whisper(self.settings.rehear_model)
         return self._rehearer
 
     def rehears(self) -> bool:

@@ -3,7 +3,7 @@
 
 For each call with a reference (demo calls: their dialogue in
 ``<id>.truth.json``; real recordings: ``<id>.txt`` beside the audio) and
-each model (tiny.en always, base when ``callcoach[base]`` is installed):
+each model (tiny.en, with the agent's fast turns re-heard by base, and base):
 
 - ``fw alone``: faster-whisper as a user would run it: its Silero VAD on,
   each channel of a stereo call transcribed separately, mono transcribed once;
