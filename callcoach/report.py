@@ -441,6 +441,7 @@ def _transcript(result: Mapping[str, Any], styles: Mapping[str, Mapping[str, Any
                     note = {"title": info["title"], "text": phrasing}
                     if note not in notes[i]:
                         notes[i].append(note)
+    reheard = [r for r in ((result.get("meta") or {}).get("rehear") or {}).get("turns", ()) or () if isinstance(r, Mapping)]
     out = []
     for i, t in enumerate(turns):
         sid = str(t.get("speaker", ""))
@@ -452,6 +453,9 @@ def _transcript(result: Mapping[str, Any], styles: Mapping[str, Mapping[str, Any
             "t": round(start, 2), "time": fmt_time(start),
             "segments": highlight_segments(text, marks[i]) if marks[i] else [{"text": text, "mark": None}],
             "notes": notes[i], "flagged": bool(notes[i]),
+            # decoded again by the larger speech model (a fast agent turn)
+            "reheard": any(str(r.get("speaker", "")) == sid and _num(r.get("start_s")) < _num(t.get("end_s"))
+                           and _num(r.get("end_s")) > start for r in reheard),
         })
     return out
 

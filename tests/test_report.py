@@ -183,6 +183,18 @@ def test_transcript_marks_evidence_in_overlapping_turn(result):
     assert all(s["mark"] is None for s in threat["segments"])
 
 
+def test_transcript_marks_the_turns_the_larger_model_heard_again(result, renderer):
+    agent = next(t for t in result["turns"] if t["role"] == "agent")
+    heard = {**result, "meta": {**result.get("meta", {}), "rehear": {"model": "base", "min_pace_wpm": 200.0, "turns": [
+        {"speaker": agent["speaker"], "start_s": agent["start_s"] + 0.1, "end_s": agent["end_s"], "pace_wpm": 240.0,
+         "words_before": 9, "words_after": 10}]}}}
+    flags = [t["reheard"] for t in call_view(heard, None)["transcript"]]
+    assert flags.count(True) == 1 and flags[result["turns"].index(agent)]
+    assert not any(t["reheard"] for t in call_view(result, None)["transcript"])
+    html = renderer.render_call(heard, None)
+    assert html.count('class="reheard"') == 1 and "fast: heard again" in html
+
+
 # ------------------------------------------------------------- view-model
 
 
