@@ -14,11 +14,12 @@ channel's speaker; words outside that speaker's speech (crosstalk) are dropped.
 from __future__ import annotations
 
 import bisect
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .records import Diarization, Role, SpeechSegment, Turn, Word
+from .records import Audio, Diarization, Role, SpeechSegment, Turn, Word
+from .transcribe import Transcriber
 
 MAX_WORD_GAP_S = 1.0
 FLOOR_TAKING_WORDS = 3
@@ -99,6 +100,46 @@ def _nearest_speaker(segments: Iterable[SpeechSegment], t: float) -> str:
         if d < best_d:
             best, best_d = s.speaker, d
     return best
+
+
+def transcribe_speech(
+    audio: Audio,
+    diarization: Diarization,
+    transcriber: Transcriber,
+    *,
+    window_s: tuple[float, float] | None = None,
+    speaker: str | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> tuple[Word, ...]:
+    """Decode only diarized speech (the diarizer is the voice activity detector), words tagged with speakers.
+
+    Stereo: each party's channel within that party's speech; mono: the mix, its
+    words attributed by :func:`assign_words`. ``window_s`` decodes only the speech
+    inside (start_s, end_s); ``speaker`` keeps only that speaker's words.
+    """
+    def regions(segments: Iterable[SpeechSegment]) -> list[tuple[float, float]]:
+        if window_s is None:
+            return [(s.start_s, s.end_s) for s in segments]
+        lo, hi = window_s
+        return [(max(s.start_s, lo), min(s.end_s, hi)) for s in segments if s.end_s > lo and s.start_s < hi]
+
+    report = progress or (lambda f: None)
+    if diarization.channel_of:
+        words: list[Word] = []
+        speakers = [(spk, ch) for spk, ch in diarization.channel_of.items() if speaker is None or spk == speaker]
+        for i, (spk, channel) in enumerate(speakers):
+            own = regions(s for s in diarization.segments if s.speaker == spk)
+            if not own:
+                continue
+            part = transcriber.transcribe(audio.channel(channel), regions=own,
+                                          progress=lambda f, i=i: report((i + f) / len(speakers)))
+            words += keep_speech_words(part.words, diarization.segments, spk)
+        return tuple(sorted(words, key=lambda w: w.start_s))
+    spans = regions(diarization.segments)
+    if window_s is not None and not spans:
+        return ()
+    heard = assign_words(transcriber.transcribe(audio.mono(), regions=spans, progress=progress).words, diarization)
+    return heard if speaker is None else tuple(w for w in heard if w.speaker == speaker)
 
 
 def keep_speech_words(words: Sequence[Word], segments: Sequence[SpeechSegment], speaker: str) -> tuple[Word, ...]:

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__
-from .attribute import assign_words, build_turns, keep_speech_words, with_roles
+from .attribute import build_turns, transcribe_speech, with_roles
 from .audio import load_audio
 from .diarize import ChannelDiarizer, Diarizer, EmbeddedDiarizer, PyannoteDiarizer, choose_backend
 from .errors import CallcoachError, ModelError, StageError
-from .records import SCHEMA_VERSION, Audio, CallResult, Diarization, Transcript, Turn, Word
+from .records import SCHEMA_VERSION, Audio, CallResult, Diarization, Turn, Word
 from .rehear import Rehearing, rehear_fast_turns
 from .roles import RoleAssignment, assign_roles
 from .settings import Settings
@@ -145,7 +145,8 @@ def analyse_call(
     with _stage("diarize", path, timings):
         diarization = models.diarizer(backend).diarize(audio, progress=lambda f: report("diarize", f))
     with _stage("transcribe", path, timings):
-        words = _transcribe(audio, diarization, models.transcriber(), lambda f: report("transcribe", f))
+        # only diarized speech is decoded: the diarizer is the voice activity detector
+        words = transcribe_speech(audio, diarization, models.transcriber(), progress=lambda f: report("transcribe", f))
     turns, assignment = _turns_and_roles(words, diarization, settings)
     with _stage("rehear", path, timings):
         heard = (rehear_fast_turns(audio, diarization, turns, assignment.roles, models.rehearer, settings.rehear_min_pace_wpm)
@@ -174,25 +175,6 @@ class _stage:
         if exc is None or isinstance(exc, CallcoachError) or not isinstance(exc, Exception):
             return False
         raise StageError(self.name, str(self.path), f"{type(exc).__name__}: {exc}") from exc
-
-
-def _transcribe(audio: Audio, diarization: Diarization, transcriber: Transcriber, progress: Callable[[float], None]) -> tuple[Word, ...]:
-    """Only diarized speech is decoded: the diarizer is the voice activity detector."""
-    if diarization.channel_of:
-        words: list[Word] = []
-        speakers = list(diarization.channel_of.items())
-        for i, (speaker, channel) in enumerate(speakers):
-            regions = [(s.start_s, s.end_s) for s in diarization.segments if s.speaker == speaker]
-            if not regions:
-                continue
-            part = transcriber.transcribe(
-                audio.channel(channel), regions=regions, progress=lambda f, i=i: progress((i + f) / len(speakers))
-            )
-            words += keep_speech_words(part.words, diarization.segments, speaker)
-        return tuple(sorted(words, key=lambda w: w.start_s))
-    regions = [(s.start_s, s.end_s) for s in diarization.segments]
-    transcript: Transcript = transcriber.transcribe(audio.mono(), regions=regions, progress=progress)
-    return assign_words(transcript.words, diarization)
 
 
 def _turns_and_roles(words: tuple[Word, ...], diarization: Diarization, settings: Settings) -> tuple[tuple[Turn, ...], RoleAssignment]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
-from .attribute import assign_words, build_turns, keep_speech_words
+from .attribute import build_turns, transcribe_speech
 from .records import Audio, Diarization, Role, Turn, Word
 from .transcribe import Transcriber
 
@@ -101,19 +101,6 @@ def rehear_fast_turns(
 
 
 def _decode_again(audio: Audio, diarization: Diarization, turn: Turn, model: Transcriber) -> list[Word]:
-    lo, hi = turn.start_s - CONTEXT_S, turn.end_s + CONTEXT_S
-    own_channel = diarization.channel_of.get(turn.speaker) if diarization.channel_of else None
-    regions = [
-        (max(s.start_s, lo), min(s.end_s, hi))
-        for s in diarization.segments
-        if s.end_s > lo and s.start_s < hi and (own_channel is None or s.speaker == turn.speaker)
-    ]
-    if not regions:
-        return []
-    if own_channel is not None:
-        heard = model.transcribe(audio.channel(own_channel), regions=regions).words
-        words = list(keep_speech_words(heard, diarization.segments, turn.speaker))
-    else:
-        heard = model.transcribe(audio.mono(), regions=regions).words
-        words = [w for w in assign_words(heard, diarization) if w.speaker == turn.speaker]
+    window = (turn.start_s - CONTEXT_S, turn.end_s + CONTEXT_S)
+    words = transcribe_speech(audio, diarization, model, window_s=window, speaker=turn.speaker)
     return [w for w in words if turn.start_s - EDGE_S <= w.start_s <= turn.end_s + EDGE_S]

@@ -398,10 +398,10 @@ def model_identity(settings: Settings) -> dict[str, Any]:
             ident[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             ident[package] = None
-    asr = Path(settings.asr_model).expanduser()
-    ident["asr_model"] = {"folder": _folder_signature(asr)} if asr.is_dir() else settings.asr_model
-    rehear = Path(settings.rehear_model).expanduser()
-    ident["rehear_model"] = {"folder": _folder_signature(rehear)} if rehear.is_dir() else settings.rehear_model
+    for key in ("asr_model", "rehear_model"):  # a local model folder counts by its files, a packaged one by name
+        name = getattr(settings, key)
+        folder = Path(name).expanduser()
+        ident[key] = {"folder": _folder_signature(folder)} if folder.is_dir() else name
     if settings.pyannote_pipeline is not None:
         ident["pyannote_pipeline"] = _folder_signature(Path(settings.pyannote_pipeline))
     return ident
