@@ -147,7 +147,8 @@ def analyse_call(
     with _stage("transcribe", path, timings):
         # only diarized speech is decoded: the diarizer is the voice activity detector
         words = transcribe_speech(audio, diarization, models.transcriber(), progress=lambda f: report("transcribe", f))
-    turns, assignment = _turns_and_roles(words, diarization, settings)
+    with _stage("roles", path, timings):
+        turns, assignment = _turns_and_roles(words, diarization, settings)
     with _stage("rehear", path, timings):
         heard = (rehear_fast_turns(audio, diarization, turns, assignment.roles, models.rehearer, settings.rehear_min_pace_wpm)
                  if models.rehears() else Rehearing(turns, ()))

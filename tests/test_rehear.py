@@ -97,3 +97,16 @@ def test_rushed_agent_mono_mix_is_reheard_too(tmp_path: Path) -> None:
     a, b = NEXT_STEP_TURN_S
     assert any(r["start_s"] < b and r["end_s"] > a for r in reheard), reheard
     assert next(c for c in result.scorecard.checks if c.id == "next_steps").status == "pass"
+
+
+def test_a_crash_between_transcription_and_analysis_names_the_file_and_stage(monkeypatch) -> None:
+    """Turns and roles, built before re-hearing, fail like any stage: a StageError naming file and stage."""
+    from callcoach import pipeline
+    from callcoach.errors import StageError
+
+    def broken(*args, **kwargs):
+        raise ValueError("no turns")
+
+    monkeypatch.setattr(pipeline, "assign_roles", broken)
+    with pytest.raises(StageError, match=r"rushed_agent\.wav: roles failed: ValueError: no turns"):
+        analyse_call(RUSHED, models=Models(Settings(rehear_model="off")))
