@@ -101,6 +101,7 @@ truth; mp3 decoders may append up to ~0.2 s of padding at the end.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import re
@@ -351,8 +352,30 @@ def _synthesize(text: str, voice: str, spec: dict[str, Any], wav_path: Path) -> 
         _run(["flite", "-voice", name, "--setf", f"duration_stretch={spec['flite_stretch']:.3f}",
               "-t", text, "-o", str(wav_path)])
     else:
-        _run(["espeak-ng", "-v", name, "-s", str(int(round(spec["espeak_wpm"]))),
+        _run(["espeak-ng", "-v", espeak_voice(name), "-s", str(int(round(spec["espeak_wpm"]))),
               "-w", str(wav_path), text])
+
+
+@functools.lru_cache(maxsize=None)
+def espeak_voice(name: str) -> str:
+    """The ``-v`` argument that makes espeak-ng speak ``<language>[+variant]`` as written.
+
+    espeak-ng 1.51 ignores a variant given after some language names without
+    a word: ``en-gb+f4`` and ``en-gb+m3`` both render the plain (male) en-gb
+    voice, so a dialogue's female customer came out with the agent's pitch.
+    Its voice file (``gmw/en+f4``) takes the variant, so a language with a
+    variant is looked up in ``espeak-ng --voices=<language>`` and named by file.
+    """
+    language, plus, variant = name.partition("+")
+    if not plus:
+        return name
+    listing = _run(["espeak-ng", f"--voices={language}"], stdout=True).decode(errors="replace")
+    for line in listing.splitlines()[1:]:
+        fields = line.split()
+        # Pty Language Age/Gender VoiceName File [Other languages]
+        if len(fields) >= 5 and fields[1].lower() == language.lower() and not fields[4].startswith("mb/"):
+            return f"{fields[4]}+{variant}"
+    return name
 
 
 def syllable_count(text: str) -> int:

@@ -284,3 +284,23 @@ def test_rate_normalisation(tmp_path: Path) -> None:
     # deterministic with the option on
     again = make_calls.render_call(on_spec, tmp_path / "again")
     assert again.read_bytes() == on_path.read_bytes()
+
+
+def _median_pitch_hz(voice: str, tmp_path: Path) -> float:
+    import librosa
+
+    wav = tmp_path / "voice.wav"
+    make_calls._synthesize("Hello, my new laptop will not even switch on.", voice, make_calls.DEFAULTS, wav)
+    y, sr = sf.read(wav)
+    f0 = librosa.yin(np.asarray(y, dtype=np.float32), fmin=70, fmax=400, sr=sr)
+    return float(np.median(f0))
+
+
+def test_espeak_variant_after_en_gb_is_applied(tmp_path: Path) -> None:
+    """espeak-ng 1.51 drops the variant of 'en-gb+f4' (the plain male voice came out): the
+    voice file name takes it, so a female British customer is heard as one."""
+    assert make_calls.espeak_voice("en-gb+f4") == "gmw/en+f4"
+    assert make_calls.espeak_voice("en-us") == "en-us"
+    female = _median_pitch_hz("espeak:en-gb+f4", tmp_path)
+    male = _median_pitch_hz("espeak:en-gb+m3", tmp_path)
+    assert female > 1.4 * male, (female, male)
