@@ -109,12 +109,14 @@ def transcribe_speech(
     *,
     window_s: tuple[float, float] | None = None,
     speaker: str | None = None,
+    per_speaker: Mapping[str, Transcriber] | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> tuple[Word, ...]:
     """Decode only diarized speech (the diarizer is the voice activity detector), words tagged with speakers.
 
-    Stereo: each party's channel within that party's speech; mono: the mix, its
-    words attributed by :func:`assign_words`. ``window_s`` decodes only the speech
+    Stereo: each party's channel within that party's speech, by ``per_speaker``'s
+    transcriber for that party where it names one; mono: the mix, its words
+    attributed by :func:`assign_words`. ``window_s`` decodes only the speech
     inside (start_s, end_s); ``speaker`` keeps only that speaker's words.
     """
     def regions(segments: Iterable[SpeechSegment]) -> list[tuple[float, float]]:
@@ -131,8 +133,8 @@ def transcribe_speech(
             own = regions(s for s in diarization.segments if s.speaker == spk)
             if not own:
                 continue
-            part = transcriber.transcribe(audio.channel(channel), regions=own,
-                                          progress=lambda f, i=i: report((i + f) / len(speakers)))
+            model = (per_speaker or {}).get(spk, transcriber)
+            part = model.transcribe(audio.channel(channel), regions=own, progress=lambda f, i=i: report((i + f) / len(speakers)))
             words += keep_speech_words(part.words, diarization.segments, spk)
         return tuple(sorted(words, key=lambda w: w.start_s))
     spans = regions(diarization.segments)

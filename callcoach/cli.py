@@ -106,7 +106,15 @@ def _add_score(sub) -> None:
         "--rehear-model",
         default="base",
         metavar="MODEL",
-        help="larger model that decodes the agent's fast turns again (default base, installed; off: never)",
+        help="larger model that decodes the agent's fast turns again, and a noisy line whole (default base, installed; off: never)",
+    )
+    asr.add_argument(
+        "--noisy-line-db",
+        type=float,
+        default=18.0,
+        metavar="DB",
+        help="a party whose speech stands less than DB above their line's noise is decoded by --rehear-model "
+        "(default 18; 0: never)",
     )
     asr.add_argument("--language", default="en", help="spoken language for multilingual models (default en)")
     asr.add_argument("--beam-size", type=int, default=1, metavar="N", help="decoding beam (default 1: greedy, measured as accurate and faster)")
@@ -235,6 +243,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(
         asr_model=args.asr_model,
         rehear_model=args.rehear_model,
+        noisy_line_snr_db=args.noisy_line_db,
         diarizer=args.diarizer,
         min_speakers=args.min_speakers,
         max_speakers=args.max_speakers,
@@ -387,7 +396,11 @@ def _add_eval(sub) -> None:
     ev.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="folders (or files) of calls with ground truth")
     ev.add_argument("--markdown", type=Path, metavar="FILE", help="also write the tables, with machine and settings, to FILE")
     ev.add_argument("--asr-model", default="tiny.en", metavar="MODEL", help="speech model (default tiny.en)")
-    ev.add_argument("--rehear-model", default="base", metavar="MODEL", help="model for the agent's fast turns (default base; off: never)")
+    ev.add_argument("--rehear-model", default="base", metavar="MODEL",
+                    help="model for the agent's fast turns and noisy lines (default base; off: never)")
+    ev.add_argument("--noisy-line-db", type=float, default=18.0, metavar="DB",
+                    help="decode a party with --rehear-model when their speech stands less than DB above the line's noise "
+                    "(default 18; 0: never)")
     ev.add_argument("--mono-mix", action="store_true", help="also score each stereo call as the mono mix of its channels")
     ev.add_argument(
         "--baseline", choices=["auto", "on", "off"], default="auto",
@@ -400,7 +413,7 @@ def _add_eval(sub) -> None:
 def _eval(args: argparse.Namespace, err: TextIO) -> int:
     from .evaluate import benchmarks_document, evaluate, markdown_report, summary
 
-    settings = Settings(asr_model=args.asr_model, rehear_model=args.rehear_model)
+    settings = Settings(asr_model=args.asr_model, rehear_model=args.rehear_model, noisy_line_snr_db=args.noisy_line_db)
 
     def progress(score) -> None:
         err.write(f"  {score.call_id} [{score.condition}]: checks {score.checks_agree}/{score.checks_total}, RTF {score.rtf:.3f}\n")

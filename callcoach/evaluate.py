@@ -441,7 +441,7 @@ def benchmarks_document(evaluation: Evaluation, settings: Settings, title: str, 
         f"Command: `{command}`",
         "",
         f"Machine: {info['cpu']}, {info['memory']} memory, Python {info['python']} ({info['system']}). "
-        f"callcoach {__version__}, speech model {settings.asr_model} (fast agent turns re-heard by {settings.rehear_model}), diarizer {settings.diarizer}, "
+        f"callcoach {__version__}, speech model {settings.asr_model} (fast agent turns, and lines under {settings.noisy_line_snr_db:g} dB SNR, heard by {settings.rehear_model}), diarizer {settings.diarizer}, "
         f"beam {settings.beam_size}.",
         "",
         markdown_report(evaluation),

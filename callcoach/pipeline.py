@@ -12,13 +12,14 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from . import __version__
 from .attribute import build_turns, transcribe_speech, with_roles
 from .audio import load_audio
 from .diarize import ChannelDiarizer, Diarizer, EmbeddedDiarizer, PyannoteDiarizer, choose_backend
 from .errors import CallcoachError, ModelError, StageError
+from .line import LineLevel, line_levels
 from .records import SCHEMA_VERSION, Audio, CallResult, Diarization, Turn, Word
 from .rehear import Rehearing, rehear_fast_turns
 from .roles import RoleAssignment, assign_roles
@@ -145,16 +146,30 @@ def analyse_call(
     with _stage("diarize", path, timings):
         diarization = models.diarizer(backend).diarize(audio, progress=lambda f: report("diarize", f))
     with _stage("transcribe", path, timings):
-        # only diarized speech is decoded: the diarizer is the voice activity detector
-        words = transcribe_speech(audio, diarization, models.transcriber(), progress=lambda f: report("transcribe", f))
+        levels = line_levels(audio, diarization)
+        noisy = _noisy_lines(levels, diarization, models)
+        larger = {spk: models.rehearer() for spk in noisy}
+        # only diarized speech is decoded: the diarizer is the voice activity detector; a mono mix is one line
+        first = models.rehearer() if noisy and not diarization.channel_of else models.transcriber()
+        words = transcribe_speech(audio, diarization, first, per_speaker=larger, progress=lambda f: report("transcribe", f))
     with _stage("roles", path, timings):
         turns, assignment = _turns_and_roles(words, diarization, settings)
     with _stage("rehear", path, timings):
-        heard = (rehear_fast_turns(audio, diarization, turns, assignment.roles, models.rehearer, settings.rehear_min_pace_wpm)
+        heard = (rehear_fast_turns(audio, diarization, turns, assignment.roles, models.rehearer, settings.rehear_min_pace_wpm,
+                                   already_heard=noisy)
                  if models.rehears() else Rehearing(turns, ()))
     report("rehear", 1.0)
     with _stage("analyse", path, timings):
         result = _analyse(audio, diarization, turns, heard, assignment, models, settings, call_id, backend)
+    line = {
+        "noisy_below_snr_db": settings.noisy_line_snr_db if models.rehears() and settings.noisy_line_snr_db > 0 else None,
+        "speakers": {
+            lv.speaker: {"speech_db": lv.speech_db, "noise_db": lv.noise_db, "snr_db": round(lv.snr_db, 1),
+                         "model": (models.rehearer() if lv.speaker in noisy else models.transcriber()).name}
+            for lv in levels
+        },
+    }
+    result = CallResult(**{**result.__dict__, "meta": {**result.meta, "line": line}})
     report("analyse", 1.0)
     timings["total_s"] = time.perf_counter() - t0
     meta = dict(result.meta)
@@ -176,6 +191,17 @@ class _stage:
         if exc is None or isinstance(exc, CallcoachError) or not isinstance(exc, Exception):
             return False
         raise StageError(self.name, str(self.path), f"{type(exc).__name__}: {exc}") from exc
+
+
+def _noisy_lines(levels: Sequence[LineLevel], diarization: Diarization, models: Models) -> frozenset[str]:
+    """Speakers whose speech the larger model decodes whole: those on a noisy line; on a mono call,
+    every speaker when any one is (the mix is decoded in one pass)."""
+    if not models.rehears() or models.settings.noisy_line_snr_db <= 0:
+        return frozenset()
+    noisy = {lv.speaker for lv in levels if lv.snr_db < models.settings.noisy_line_snr_db}
+    if noisy and not diarization.channel_of:
+        return frozenset(lv.speaker for lv in levels)
+    return frozenset(noisy)
 
 
 def _turns_and_roles(words: tuple[Word, ...], diarization: Diarization, settings: Settings) -> tuple[tuple[Turn, ...], RoleAssignment]:

@@ -18,7 +18,7 @@ for the whole call.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Collection, Mapping, Sequence
 
 from .attribute import build_turns, transcribe_speech
 from .records import Audio, Diarization, Role, Turn, Word
@@ -68,6 +68,7 @@ def rehear_fast_turns(
     roles: Mapping[str, Role],
     transcriber: Callable[[], Transcriber],
     min_pace_wpm: float,
+    already_heard: Collection[str] = (),
 ) -> Rehearing:
     """Decode the agent's fast turns again with ``transcriber()`` (called only when one is found).
 
@@ -78,8 +79,10 @@ def rehear_fast_turns(
     decode of a speaker's fast turns joined together took a third of the time
     but garbled a summing-up that the separate decodes heard (the rushed demo
     agent's "Just to confirm, you want to use your plan in Spain").
+    ``already_heard``: speakers whose whole speech that model decoded (a noisy
+    line, :mod:`callcoach.line`), whose turns are not decoded again.
     """
-    todo = fast_turns(turns, min_pace_wpm)
+    todo = [t for t in fast_turns(turns, min_pace_wpm) if t.speaker not in already_heard]
     if not todo:
         return Rehearing(tuple(turns), ())
     model = transcriber()

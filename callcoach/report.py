@@ -524,6 +524,7 @@ def call_view(result: Mapping[str, Any], audio_href: str | None) -> dict[str, An
         "transcript": (transcript := _transcript(result, styles)),
         "transcript_long": len(transcript) > LONG_TRANSCRIPT_TURNS,
         "events": _events(result),
+        "noisy_lines": _noisy_lines(result, styles),
         "audio": {
             "href": audio_href,
             "embedded": bool(audio_href and audio_href.startswith("data:")),
@@ -531,6 +532,21 @@ def call_view(result: Mapping[str, Any], audio_href: str | None) -> dict[str, An
         },
         "schema_version": str(result.get("schema_version", "")),
     }
+
+
+def _noisy_lines(result: Mapping[str, Any], styles: Mapping[str, Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The parties whose line was noisy enough for the larger speech model (``meta.line``), agent first."""
+    line = (result.get("meta") or {}).get("line") or {}
+    limit = line.get("noisy_below_snr_db")
+    speakers = line.get("speakers") or {}
+    if not isinstance(limit, (int, float)) or not isinstance(speakers, Mapping):
+        return []
+    out = []
+    for sid, st in styles.items():
+        level = speakers.get(sid)
+        if isinstance(level, Mapping) and _num(level.get("snr_db"), float("inf")) < limit:
+            out.append({"who": str(st["label"]), "snr": f"{_num(level.get('snr_db')):.0f} dB", "model": str(level.get("model", ""))})
+    return out
 
 
 # --------------------------------------------------------------------- index

@@ -109,6 +109,9 @@ class Settings:
     # the agent's fast turns are decoded again with this model ("off": not at all)
     rehear_model: str = "base"
     rehear_min_pace_wpm: float = 200.0
+    # a party whose speech stands less than this above their line's noise (callcoach.line) is decoded
+    # whole by rehear_model: noise added at 10 dB reads 12-17 dB, clean and coded calls 24 dB or more
+    noisy_line_snr_db: float = 18.0
     diarizer: DiarizerName = "auto"
     min_speakers: int = 1
     max_speakers: int = 4

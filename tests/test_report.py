@@ -195,6 +195,21 @@ def test_transcript_marks_the_turns_the_larger_model_heard_again(result, rendere
     assert html.count('class="reheard"') == 1 and "fast: heard again" in html
 
 
+def test_header_names_a_noisy_line_and_its_level(result, renderer):
+    customer = next(s["id"] for s in result["speakers"] if s["role"] == "customer")
+    agent = next(s["id"] for s in result["speakers"] if s["role"] == "agent")
+    line = {"noisy_below_snr_db": 18.0, "speakers": {
+        agent: {"speech_db": -24.0, "noise_db": -55.0, "snr_db": 31.0, "model": "tiny.en"},
+        customer: {"speech_db": -20.0, "noise_db": -33.6, "snr_db": 13.6, "model": "base"}}}
+    noisy = {**result, "meta": {**result.get("meta", {}), "line": line}}
+    assert call_view(noisy, None)["noisy_lines"] == [{"who": "Customer", "snr": "14 dB", "model": "base"}]
+    html = renderer.render_call(noisy, None)
+    assert html.count("Noisy line") == 1 and "heard by the larger speech model (base)" in html
+    # the switch off (no limit), or an older result without meta.line: nothing shown
+    assert call_view({**noisy, "meta": {**noisy["meta"], "line": {**line, "noisy_below_snr_db": None}}}, None)["noisy_lines"] == []
+    assert call_view({**result, "meta": {}}, None)["noisy_lines"] == []
+
+
 # ------------------------------------------------------------- view-model
 
 
