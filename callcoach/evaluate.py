@@ -339,8 +339,8 @@ def markdown_report(evaluation: Evaluation) -> str:
     if with_recipe:
         parts.append("\n\n### Against the usual recipe (pyannote.audio + faster-whisper, words to speakers)\n")
         parts.append(
-            "Same calls, same machine, same Whisper model (callcoach also decodes the agent's fast turns again "
-            "with base, within its time). WER over every word in time order (roles ignored); "
+            "Same calls, same machine, same Whisper model (callcoach also decodes the agent's fast turns again, "
+            "and noisy lines whole, with base, within its time). WER over every word in time order (roles ignored); "
             "DER against the true turns. The recipe downmixes stereo and does no roles, prosody or scorecard.\n"
         )
         rows = []
