@@ -593,7 +593,20 @@ def index_row(result: Mapping[str, Any], report_href: str, agent: str | None) ->
         "failed": failed, "failed_titles": [titles[c] for c in failed], "n_failed": len(failed),
         "difficult": customer > 0,
         "abusive": counts.get("threat", {}).get("customer", 0) > 0,
+        **_line_summary(result),
     }
+
+
+def _line_summary(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The call's noisiest line (``meta.line``): its SNR in dB and whether the larger model decoded it."""
+    line = (result.get("meta") or {}).get("line") or {}
+    speakers = line.get("speakers") if isinstance(line.get("speakers"), Mapping) else {}
+    levels = [svg.clean(v.get("snr_db")) for v in speakers.values() if isinstance(v, Mapping)]
+    levels = [v for v in levels if v is not None]
+    lowest = min(levels) if levels else None
+    limit = svg.clean(line.get("noisy_below_snr_db"))
+    return {"line_snr_db": None if lowest is None else round(lowest, 1),
+            "noisy_line": lowest is not None and limit is not None and lowest < limit}
 
 
 def agent_summaries(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -669,7 +682,8 @@ def write_csv(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
     """Write ``calls.csv``: one row per call, from :func:`index_row` rows.
 
     Columns: call_id, source, agent, duration_s, score, customer_trajectory,
-    ``<event>_<role>`` counts for each event type and role (agent, customer,
+    line_snr_db (the noisiest party's speech over their line's noise, empty
+    when unknown), ``<event>_<role>`` counts for each event type and role (agent, customer,
     then any other role found, such as ``unknown`` for silences), failed_checks
     (count), failed_check_ids (``;``-separated), then ``check_<id>`` with each
     check's status (empty when the check was not run on that call).
@@ -684,7 +698,7 @@ def write_csv(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
         for by_role in r.get("event_counts", {}).values():
             roles += [x for x in by_role if x not in roles]
     event_cols = [(k, role) for k in kinds for role in roles]
-    header = ["call_id", "source", "agent", "duration_s", "score", "customer_trajectory",
+    header = ["call_id", "source", "agent", "duration_s", "score", "customer_trajectory", "line_snr_db",
               *[f"{k}_{role}" for k, role in event_cols], "failed_checks", "failed_check_ids",
               *[f"check_{c}" for c in check_ids]]
     with Path(path).open("w", newline="", encoding="utf-8") as fh:
@@ -697,7 +711,7 @@ def write_csv(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
                 _csv_text(str(r.get("call_id", ""))), _csv_text(str(r.get("source", ""))),
                 _csv_text(str(r.get("agent", ""))),
                 r.get("duration_s", ""), "" if r.get("score") is None else r["score"],
-                r.get("trajectory", ""),
+                r.get("trajectory", ""), "" if r.get("line_snr_db") is None else r["line_snr_db"],
                 *[counts.get(k, {}).get(role, 0) for k, role in event_cols],
                 len(r.get("failed", ())), ";".join(r.get("failed", ())),
                 *[checks.get(c, "") for c in check_ids],

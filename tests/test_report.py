@@ -195,7 +195,7 @@ def test_transcript_marks_the_turns_the_larger_model_heard_again(result, rendere
     assert html.count('class="reheard"') == 1 and "fast: heard again" in html
 
 
-def test_header_names_a_noisy_line_and_its_level(result, renderer):
+def test_header_and_index_name_a_noisy_line_and_its_level(result, renderer, tmp_path):
     customer = next(s["id"] for s in result["speakers"] if s["role"] == "customer")
     agent = next(s["id"] for s in result["speakers"] if s["role"] == "agent")
     line = {"noisy_below_snr_db": 18.0, "speakers": {
@@ -205,6 +205,13 @@ def test_header_names_a_noisy_line_and_its_level(result, renderer):
     assert call_view(noisy, None)["noisy_lines"] == [{"who": "Customer", "snr": "14 dB", "model": "base"}]
     html = renderer.render_call(noisy, None)
     assert html.count("Noisy line") == 1 and "heard by the larger speech model (base)" in html
+    row = index_row(noisy, "a.html", None)
+    assert row["line_snr_db"] == 13.6 and row["noisy_line"]
+    assert "noisy line (13.6 dB)" in renderer.render_index([row], [])
+    assert "noisy line" not in renderer.render_index([index_row(result, "b.html", None)], [])
+    write_csv([row, index_row({**result, "meta": {}}, "b.html", None)], tmp_path / "calls.csv")
+    with (tmp_path / "calls.csv").open(newline="", encoding="utf-8") as fh:
+        assert [r["line_snr_db"] for r in csv.DictReader(fh)] == ["13.6", ""]
     # the switch off (no limit), or an older result without meta.line: nothing shown
     assert call_view({**noisy, "meta": {**noisy["meta"], "line": {**line, "noisy_below_snr_db": None}}}, None)["noisy_lines"] == []
     assert call_view({**result, "meta": {}}, None)["noisy_lines"] == []
@@ -391,7 +398,7 @@ def test_write_csv(tmp_path, result):
         table = list(csv.DictReader(fh))
     assert len(table) == 3
     cols = list(table[0])
-    assert cols[:6] == ["call_id", "source", "agent", "duration_s", "score", "customer_trajectory"]
+    assert cols[:7] == ["call_id", "source", "agent", "duration_s", "score", "customer_trajectory", "line_snr_db"]
     for kind in ("raised_voice", "rapid_speech", "interruption", "threat", "long_silence"):
         assert f"{kind}_agent" in cols and f"{kind}_customer" in cols
     assert "long_silence_unknown" in cols
