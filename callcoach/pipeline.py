@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from . import __version__
 from .attribute import build_turns, transcribe_speech, with_roles
@@ -84,6 +84,11 @@ class Models:
         s = self.settings
         return s.rehear_model != "off" and s.rehear_model != s.asr_model
 
+    def noisy_line_limit_db(self) -> float | None:
+        """The SNR under which a party's line is decoded whole by the larger model; None when that is off."""
+        limit = self.settings.noisy_line_snr_db
+        return limit if self.rehears() and limit > 0 else None
+
     def diarizer(self, name: str) -> Diarizer:
         if name not in self._diarizers:
             s = self.settings
@@ -147,7 +152,7 @@ def analyse_call(
         diarization = models.diarizer(backend).diarize(audio, progress=lambda f: report("diarize", f))
     with _stage("transcribe", path, timings):
         levels = line_levels(audio, diarization)
-        noisy = _noisy_lines(levels, diarization, models)
+        noisy = _noisy_lines(levels, diarization, models.noisy_line_limit_db())
         larger = {spk: models.rehearer() for spk in noisy}
         # only diarized speech is decoded: the diarizer is the voice activity detector; a mono mix is one line
         first = models.rehearer() if noisy and not diarization.channel_of else models.transcriber()
@@ -160,16 +165,15 @@ def analyse_call(
                  if models.rehears() else Rehearing(turns, ()))
     report("rehear", 1.0)
     with _stage("analyse", path, timings):
-        result = _analyse(audio, diarization, turns, heard, assignment, models, settings, call_id, backend)
-    line = {
-        "noisy_below_snr_db": settings.noisy_line_snr_db if models.rehears() and settings.noisy_line_snr_db > 0 else None,
-        "speakers": {
-            lv.speaker: {"speech_db": lv.speech_db, "noise_db": lv.noise_db, "snr_db": round(lv.snr_db, 1),
-                         "model": (models.rehearer() if lv.speaker in noisy else models.transcriber()).name}
-            for lv in levels
-        },
-    }
-    result = CallResult(**{**result.__dict__, "meta": {**result.meta, "line": line}})
+        line = {
+            "noisy_below_snr_db": models.noisy_line_limit_db(),
+            "speakers": {
+                lv.speaker: {"speech_db": lv.speech_db, "noise_db": lv.noise_db, "snr_db": round(lv.snr_db, 1),
+                             "model": (models.rehearer() if lv.speaker in noisy else models.transcriber()).name}
+                for lv in levels
+            },
+        }
+        result = _analyse(audio, diarization, turns, heard, assignment, line, models, settings, call_id, backend)
     report("analyse", 1.0)
     timings["total_s"] = time.perf_counter() - t0
     meta = dict(result.meta)
@@ -193,12 +197,12 @@ class _stage:
         raise StageError(self.name, str(self.path), f"{type(exc).__name__}: {exc}") from exc
 
 
-def _noisy_lines(levels: Sequence[LineLevel], diarization: Diarization, models: Models) -> frozenset[str]:
-    """Speakers whose speech the larger model decodes whole: those on a noisy line; on a mono call,
-    every speaker when any one is (the mix is decoded in one pass)."""
-    if not models.rehears() or models.settings.noisy_line_snr_db <= 0:
+def _noisy_lines(levels: Sequence[LineLevel], diarization: Diarization, limit_db: float | None) -> frozenset[str]:
+    """Speakers whose speech the larger model decodes whole: those on a line under ``limit_db`` (None: none);
+    on a mono call, every speaker when any one is (the mix is decoded in one pass)."""
+    if limit_db is None:
         return frozenset()
-    noisy = {lv.speaker for lv in levels if lv.snr_db < models.settings.noisy_line_snr_db}
+    noisy = {lv.speaker for lv in levels if lv.snr_db < limit_db}
     if noisy and not diarization.channel_of:
         return frozenset(lv.speaker for lv in levels)
     return frozenset(noisy)
@@ -213,10 +217,10 @@ def _turns_and_roles(words: tuple[Word, ...], diarization: Diarization, settings
 
 def _analyse(
     audio: Audio, diarization: Diarization, first_turns: tuple[Turn, ...], heard: Rehearing, assignment: RoleAssignment,
-    models: Models, settings: Settings, call_id: str, backend: str,
+    line: Mapping[str, Any], models: Models, settings: Settings, call_id: str, backend: str,
 ) -> CallResult:
     """Prosody and events from the first pass's turns (one model counts each speaker's pace);
-    the words, text events and scorecard from the turns as re-heard."""
+    the words, text events and scorecard from the turns as re-heard. ``line``: ``meta.line``."""
     from .events import analyse
     from .scorecard import customer_upset_moments, find_text_events, inferred_abuse, score_call
 
@@ -239,6 +243,7 @@ def _analyse(
             "min_pace_wpm": settings.rehear_min_pace_wpm,
             "turns": [asdict(r) for r in heard.reheard],
         },
+        "line": dict(line),
         "roles": {
             "method": assignment.method,
             "confidence": dict(assignment.confidence),

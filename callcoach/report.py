@@ -534,19 +534,26 @@ def call_view(result: Mapping[str, Any], audio_href: str | None) -> dict[str, An
     }
 
 
+def _line_levels(result: Mapping[str, Any]) -> tuple[float | None, dict[str, tuple[float, str]]]:
+    """``meta.line`` read defensively: the noisy-line limit (None when off or absent) and, per speaker
+    with a finite level, (SNR in dB, the model that decoded them)."""
+    line = (result.get("meta") or {}).get("line") or {}
+    speakers = line.get("speakers") if isinstance(line.get("speakers"), Mapping) else {}
+    levels = {}
+    for sid, level in speakers.items():
+        snr = svg.clean(level.get("snr_db")) if isinstance(level, Mapping) else None
+        if snr is not None:
+            levels[str(sid)] = (snr, str(level.get("model", "")))
+    return svg.clean(line.get("noisy_below_snr_db")), levels
+
+
 def _noisy_lines(result: Mapping[str, Any], styles: Mapping[str, Mapping[str, Any]]) -> list[dict[str, str]]:
     """The parties whose line was noisy enough for the larger speech model (``meta.line``), agent first."""
-    line = (result.get("meta") or {}).get("line") or {}
-    limit = line.get("noisy_below_snr_db")
-    speakers = line.get("speakers") or {}
-    if not isinstance(limit, (int, float)) or not isinstance(speakers, Mapping):
+    limit, levels = _line_levels(result)
+    if limit is None:
         return []
-    out = []
-    for sid, st in styles.items():
-        level = speakers.get(sid)
-        if isinstance(level, Mapping) and _num(level.get("snr_db"), float("inf")) < limit:
-            out.append({"who": str(st["label"]), "snr": f"{_num(level.get('snr_db')):.0f} dB", "model": str(level.get("model", ""))})
-    return out
+    return [{"who": str(st["label"]), "snr": f"{levels[sid][0]:.0f} dB", "model": levels[sid][1]}
+            for sid, st in styles.items() if sid in levels and levels[sid][0] < limit]
 
 
 # --------------------------------------------------------------------- index
@@ -599,12 +606,8 @@ def index_row(result: Mapping[str, Any], report_href: str, agent: str | None) ->
 
 def _line_summary(result: Mapping[str, Any]) -> dict[str, Any]:
     """The call's noisiest line (``meta.line``): its SNR in dB and whether the larger model decoded it."""
-    line = (result.get("meta") or {}).get("line") or {}
-    speakers = line.get("speakers") if isinstance(line.get("speakers"), Mapping) else {}
-    levels = [svg.clean(v.get("snr_db")) for v in speakers.values() if isinstance(v, Mapping)]
-    levels = [v for v in levels if v is not None]
-    lowest = min(levels) if levels else None
-    limit = svg.clean(line.get("noisy_below_snr_db"))
+    limit, levels = _line_levels(result)
+    lowest = min((snr for snr, _ in levels.values()), default=None)
     return {"line_snr_db": None if lowest is None else round(lowest, 1),
             "noisy_line": lowest is not None and limit is not None and lowest < limit}
 
