@@ -10,7 +10,7 @@ library never prints: progress goes to a callback.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -155,7 +155,8 @@ def analyse_call(
         noisy = _noisy_lines(levels, diarization, models.noisy_line_limit_db())
         larger = {spk: models.rehearer() for spk in noisy}
         # only diarized speech is decoded: the diarizer is the voice activity detector; a mono mix is one line
-        first = models.rehearer() if noisy and not diarization.channel_of else models.transcriber()
+        everyone_noisy = bool(noisy) and (not diarization.channel_of or set(diarization.channel_of) <= noisy)
+        first = models.rehearer() if everyone_noisy else models.transcriber()
         words = transcribe_speech(audio, diarization, first, per_speaker=larger, progress=lambda f: report("transcribe", f))
     with _stage("roles", path, timings):
         turns, assignment = _turns_and_roles(words, diarization, settings)
@@ -173,7 +174,7 @@ def analyse_call(
                 for lv in levels
             },
         }
-        result = _analyse(audio, diarization, turns, heard, assignment, line, models, settings, call_id, backend)
+        result = _analyse(audio, diarization, turns, heard, assignment, line, first.name, models, settings, call_id, backend)
     report("analyse", 1.0)
     timings["total_s"] = time.perf_counter() - t0
     meta = dict(result.meta)
@@ -217,10 +218,11 @@ def _turns_and_roles(words: tuple[Word, ...], diarization: Diarization, settings
 
 def _analyse(
     audio: Audio, diarization: Diarization, first_turns: tuple[Turn, ...], heard: Rehearing, assignment: RoleAssignment,
-    line: Mapping[str, Any], models: Models, settings: Settings, call_id: str, backend: str,
+    line: Mapping[str, Any], asr_model: str, models: Models, settings: Settings, call_id: str, backend: str,
 ) -> CallResult:
     """Prosody and events from the first pass's turns (one model counts each speaker's pace);
-    the words, text events and scorecard from the turns as re-heard. ``line``: ``meta.line``."""
+    the words, text events and scorecard from the turns as re-heard. ``line``: ``meta.line``;
+    ``asr_model``: the first pass's model."""
     from .events import analyse
     from .scorecard import customer_upset_moments, find_text_events, inferred_abuse, score_call
 
@@ -237,7 +239,7 @@ def _analyse(
     meta = {
         "callcoach_version": __version__,
         "diarizer": backend,
-        "asr_model": models.transcriber().name,
+        "asr_model": asr_model,
         "rehear": {
             "model": settings.rehear_model if models.rehears() else "off",
             "min_pace_wpm": settings.rehear_min_pace_wpm,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 
 from callcoach.attribute import assign_words, build_turns, keep_speech_words, speech_mask, with_roles
 from callcoach.records import Diarization, SpeechSegment, Turn, Word

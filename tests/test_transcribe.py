@@ -7,7 +7,7 @@ import pytest
 
 from callcoach.errors import ModelError
 from callcoach.transcribe import SAMPLE_RATE_HZ, DecodeOptions, WhisperTranscriber, block_bounds, resolve_model
-from speech import place, say, silence
+from speech import place, say
 
 
 @pytest.fixture(scope="module")
