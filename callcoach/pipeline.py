@@ -10,7 +10,7 @@ library never prints: progress goes to a callback.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -21,7 +21,7 @@ from .diarize import ChannelDiarizer, Diarizer, EmbeddedDiarizer, PyannoteDiariz
 from .errors import CallcoachError, ModelError, StageError
 from .line import LineLevel, line_levels
 from .records import SCHEMA_VERSION, Audio, CallResult, Diarization, Turn, Word
-from .rehear import Rehearing, rehear_fast_turns
+from .rehear import ENCODER_CONTEXT_MIN_S, Rehearing, rehear_fast_turns
 from .roles import RoleAssignment, assign_roles
 from .settings import Settings
 from .transcribe import DecodeOptions, Transcriber, WhisperTranscriber, resolve_model
@@ -56,7 +56,7 @@ class Models:
         self.settings = settings
         self.rubric = load_rubric(settings.rubric)  # fails before any audio is read
         self._transcriber: Transcriber | None = None
-        self._rehearer: Transcriber | None = None
+        self._larger: WhisperTranscriber | None = None
         self._diarizers: dict[str, Diarizer] = {}
         if self.rehears():  # a missing model fails before any audio is read
             try:
@@ -73,11 +73,17 @@ class Models:
             self._transcriber = self._whisper(self.settings.asr_model)
         return self._transcriber
 
+    def larger(self) -> WhisperTranscriber:
+        """The larger model (``--rehear-model``), for noisy lines; loaded on the first call that needs it."""
+        if self._larger is None:
+            self._larger = self._whisper(self.settings.rehear_model)
+        return self._larger
+
     def rehearer(self) -> Transcriber:
-        """The larger model for the agent's fast turns; loaded on the first call that has one."""
-        if self._rehearer is None:
-            self._rehearer = self._whisper(self.settings.rehear_model)
-        return self._rehearer
+        """The larger model for the agent's fast turns, its encoder hearing a few seconds of
+        padding instead of 30 s (``DecodeOptions.short_context_min_s``); one loaded model with :meth:`larger`."""
+        larger = self.larger()
+        return larger.with_options(replace(larger.options, short_context_min_s=ENCODER_CONTEXT_MIN_S))
 
     def rehears(self) -> bool:
         """Whether fast turns are decoded again: on, and with a model other than the first pass's."""
@@ -153,10 +159,10 @@ def analyse_call(
     with _stage("transcribe", path, timings):
         levels = line_levels(audio, diarization)
         noisy = _noisy_lines(levels, diarization, models.noisy_line_limit_db())
-        larger = {spk: models.rehearer() for spk in noisy}
+        larger = {spk: models.larger() for spk in noisy}
         # only diarized speech is decoded: the diarizer is the voice activity detector; a mono mix is one line
         everyone_noisy = bool(noisy) and (not diarization.channel_of or set(diarization.channel_of) <= noisy)
-        first = models.rehearer() if everyone_noisy else models.transcriber()
+        first = models.larger() if everyone_noisy else models.transcriber()
         words = transcribe_speech(audio, diarization, first, per_speaker=larger, progress=lambda f: report("transcribe", f))
     with _stage("roles", path, timings):
         turns, assignment = _turns_and_roles(words, diarization, settings)
@@ -170,7 +176,7 @@ def analyse_call(
             "noisy_below_snr_db": models.noisy_line_limit_db(),
             "speakers": {
                 lv.speaker: {"speech_db": lv.speech_db, "noise_db": lv.noise_db, "snr_db": round(lv.snr_db, 1),
-                             "model": (models.rehearer() if lv.speaker in noisy else models.transcriber()).name}
+                             "model": (models.larger() if lv.speaker in noisy else models.transcriber()).name}
                 for lv in levels
             },
         }

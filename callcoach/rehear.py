@@ -29,6 +29,9 @@ from .transcribe import Transcriber
 CONTEXT_S = 1.0
 # words of the new decode kept as the turn's: those starting within this of its ends
 EDGE_S = 0.3
+# the larger model's encoder hears the stretch plus a second of padding, at least this long, instead
+# of 30 s: half the re-hearing time at the same accuracy (see transcribe.SHORT_CONTEXT_PAD_S)
+ENCODER_CONTEXT_MIN_S = 10.0
 
 
 @dataclass(frozen=True)

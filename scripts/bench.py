@@ -52,7 +52,7 @@ models = Models(settings)
 models.transcriber()
 models.diarizer("channels")  # builds the embedded diarizer too: its model gates stereo channels
 if models.rehears():
-    models.rehearer()  # the larger model for the agent's fast turns, loaded once per run like the others
+    models.larger()  # the larger model for the agent's fast turns and noisy lines, loaded once per run like the others
 t0 = time.perf_counter()
 result = analyse_call(sys.argv[1], settings, models=models)
 seconds = time.perf_counter() - t0

@@ -110,3 +110,11 @@ def test_a_crash_between_transcription_and_analysis_names_the_file_and_stage(mon
     monkeypatch.setattr(pipeline, "assign_roles", broken)
     with pytest.raises(StageError, match=r"rushed_agent\.wav: roles failed: ValueError: no turns"):
         analyse_call(RUSHED, models=Models(Settings(rehear_model="off")))
+
+
+def test_fast_turns_are_reheard_with_a_short_context_by_the_one_loaded_larger_model() -> None:
+    models = Models(Settings())
+    rehearer, larger = models.rehearer(), models.larger()
+    assert rehearer._model is larger._model  # loaded once
+    assert rehearer.options.short_context_min_s == 10.0
+    assert larger.options.short_context_min_s is None  # noisy lines are decoded whole, with 30 s windows

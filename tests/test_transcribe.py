@@ -124,3 +124,41 @@ def test_quality_prefers_no_loops_then_confident_words():
     assert _quality(clean, opts) > _quality(loop, opts)
     assert _quality(unsure, opts)[1] == pytest.approx((-0.2 * 1 + -1.4 * 4) / 5)
     assert not _doubtful([], opts)
+
+
+def test_trim_padding_keeps_the_content_a_second_of_padding_and_a_floor():
+    from callcoach.transcribe import trim_padding
+
+    def features(content: int, n: int = 3000) -> np.ndarray:
+        x = np.zeros((80, n), dtype=np.float32)
+        x[:, :content] = -1.5  # silence after Whisper's scaling is not zero
+        x[3, content - 1] = 0.2
+        return x
+
+    assert trim_padding(features(250), 1000).shape == (80, 1000)  # the floor
+    assert trim_padding(features(950), 1000).shape == (80, 1100)  # 950 + 100, in whole seconds
+    assert trim_padding(features(2950), 1000).shape == (80, 3000)  # never more than there is
+    assert trim_padding(features(400)[None], 300).shape == (1, 80, 500)
+    assert trim_padding(np.zeros((80, 3000), np.float32), 1000).shape == (80, 1000)
+    kept = trim_padding(features(950), 1000)
+    assert np.array_equal(kept, features(950)[:, :1100])
+
+
+def test_a_short_context_view_shares_the_model_and_hears_a_short_clip_as_the_full_one(transcriber, monkeypatch):
+    """The real model: the encoder hears 10 s instead of 30 s for a 3 s phrase, the words are the
+    same, and the full-context decoder of the same model is untouched afterwards."""
+    import callcoach.transcribe as transcribe_module
+
+    seen: list[int] = []
+    trim = transcribe_module.trim_padding
+    monkeypatch.setattr(transcribe_module, "trim_padding", lambda f, m: seen.append(trim(f, m).shape[-1]) or trim(f, m))
+    x = place([(0.5, say("Your refund will arrive within five days.", "espeak:en-us"))])
+    short = transcriber.with_options(DecodeOptions(short_context_min_s=10.0))
+    assert short._model is transcriber._model and transcriber.options.short_context_min_s is None
+    heard_short = [w.text for w in short.transcribe(x).words]
+    assert seen == [1000]
+    heard_full = [w.text for w in transcriber.transcribe(x).words]
+    assert seen == [1000]  # the full-context view never trims
+    assert transcriber._model.min_context_frames is None
+    assert heard_short == heard_full, (heard_short, heard_full)
+    assert "refund" in " ".join(heard_short).lower()
