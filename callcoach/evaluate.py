@@ -430,6 +430,16 @@ def machine_info() -> dict[str, str]:
     }
 
 
+def _larger_model_use(settings: Settings) -> str:
+    """What the larger model decoded, in words: " (fast agent turns ... heard by base)" or ""."""
+    from .rehear import ENCODER_CONTEXT_MIN_S
+
+    if settings.rehear_model in ("off", settings.asr_model):
+        return ""
+    lines = f", and lines under {settings.noisy_line_snr_db:g} dB SNR" if settings.noisy_line_snr_db > 0 else ""
+    return f" (fast agent turns, with a {ENCODER_CONTEXT_MIN_S:g} s encoder context{lines}, heard by {settings.rehear_model})"
+
+
 def benchmarks_document(evaluation: Evaluation, settings: Settings, title: str, command: str) -> str:
     """A Markdown section with the machine, models and settings, then the tables."""
     from . import __version__
@@ -441,7 +451,7 @@ def benchmarks_document(evaluation: Evaluation, settings: Settings, title: str, 
         f"Command: `{command}`",
         "",
         f"Machine: {info['cpu']}, {info['memory']} memory, Python {info['python']} ({info['system']}). "
-        f"callcoach {__version__}, speech model {settings.asr_model} (fast agent turns, and lines under {settings.noisy_line_snr_db:g} dB SNR, heard by {settings.rehear_model}), diarizer {settings.diarizer}, "
+        f"callcoach {__version__}, speech model {settings.asr_model}{_larger_model_use(settings)}, diarizer {settings.diarizer}, "
         f"beam {settings.beam_size}.",
         "",
         markdown_report(evaluation),

@@ -118,3 +118,11 @@ def test_fast_turns_are_reheard_with_a_short_context_by_the_one_loaded_larger_mo
     assert rehearer._model is larger._model  # loaded once
     assert rehearer.options.short_context_min_s == 10.0
     assert larger.options.short_context_min_s is None  # noisy lines are decoded whole, with 30 s windows
+
+
+def test_the_evaluation_document_says_what_the_larger_model_decoded() -> None:
+    from callcoach.evaluate import _larger_model_use
+
+    assert _larger_model_use(Settings()) == " (fast agent turns, with a 10 s encoder context, and lines under 18 dB SNR, heard by base)"
+    assert _larger_model_use(Settings(noisy_line_snr_db=0)) == " (fast agent turns, with a 10 s encoder context, heard by base)"
+    assert _larger_model_use(Settings(rehear_model="off")) == ""
