@@ -77,8 +77,8 @@ def line_levels(audio: Audio, diarization: Diarization) -> tuple[LineLevel, ...]
 def _frame_db(x: np.ndarray, rate_hz: int) -> np.ndarray:
     n = max(1, int(rate_hz * FRAME_S))
     m = len(x) // n
-    frames = np.asarray(x[: m * n], dtype=np.float64).reshape(m, n)
-    return 10 * np.log10(np.mean(frames * frames, axis=1) + 1e-12)
+    frames = x[: m * n].reshape(m, n)  # a view: a float64 copy of an hour's channel was 0.46 GB, and its square as much
+    return 10 * np.log10(np.einsum("ij,ij->i", frames, frames, dtype=np.float64) / n + 1e-12)
 
 
 def _mask(segments: Sequence[SpeechSegment], n_frames: int, pad_s: float) -> np.ndarray:
