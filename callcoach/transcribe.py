@@ -21,6 +21,7 @@ import copy
 import hashlib
 import os
 import shutil
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
@@ -222,6 +223,7 @@ class WhisperTranscriber:
         self.path = resolve_model(model)
         self.name = model if model in ("tiny.en", "base") else self.path.name
         self.language = None if self.name.endswith(".en") else language
+        self._english = self.language in (None, "en")
         threads = cpu_threads or min(4, os.cpu_count() or 1)
         try:
             self._model = WhisperModel(
@@ -284,6 +286,8 @@ class WhisperTranscriber:
         for segment in segments:
             for w in segment.words or ():
                 text = w.word.strip()
+                if self._english:
+                    text = latin_only(text)
                 if not text:
                     continue
                 words.append(
@@ -323,6 +327,13 @@ class WhisperTranscriber:
             },
         )
         return list(segments), info
+
+
+def latin_only(text: str) -> str:
+    """``text`` without letters of other scripts. A multilingual model told the call is English still
+    wrote a Chinese character into an English word on a noisy line ("so便"); letters with accents,
+    digits, currency signs and punctuation stay."""
+    return "".join(c for c in text if not c.isalpha() or "LATIN" in unicodedata.name(c, ""))
 
 
 def _doubtful(segments: Sequence, opts: DecodeOptions) -> bool:

@@ -162,3 +162,16 @@ def test_a_short_context_view_shares_the_model_and_hears_a_short_clip_as_the_ful
     assert transcriber._model.min_context_frames is None
     assert heard_short == heard_full, (heard_short, heard_full)
     assert "refund" in " ".join(heard_short).lower()
+
+
+def test_an_english_transcript_keeps_latin_letters_only():
+    from callcoach.transcribe import latin_only
+
+    assert latin_only("so便") == "so"
+    assert latin_only("便") == ""
+    assert latin_only("café,") == "café,"
+    assert latin_only("£60") == "£60" and latin_only("naïve") == "naïve" and latin_only("'em") == "'em"
+    # applied only where the call is English: an English-only model, or a multilingual one told so
+    assert WhisperTranscriber("tiny.en")._english
+    assert WhisperTranscriber("base", language="en")._english
+    assert not WhisperTranscriber("base", language="de")._english
