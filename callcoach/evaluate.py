@@ -434,9 +434,10 @@ def _larger_model_use(settings: Settings) -> str:
     """What the larger model decoded, in words: " (fast agent turns ... heard by base)" or ""."""
     from .rehear import ENCODER_CONTEXT_MIN_S
 
-    if settings.rehear_model in ("off", settings.asr_model):
+    if not settings.rehears():
         return ""
-    lines = f", and lines under {settings.noisy_line_snr_db:g} dB SNR" if settings.noisy_line_snr_db > 0 else ""
+    limit = settings.noisy_line_limit_db()
+    lines = f", and lines under {limit:g} dB SNR" if limit is not None else ""
     return f" (fast agent turns, with a {ENCODER_CONTEXT_MIN_S:g} s encoder context{lines}, heard by {settings.rehear_model})"
 
 

@@ -86,14 +86,10 @@ class Models:
         return larger.with_options(replace(larger.options, short_context_min_s=ENCODER_CONTEXT_MIN_S))
 
     def rehears(self) -> bool:
-        """Whether fast turns are decoded again: on, and with a model other than the first pass's."""
-        s = self.settings
-        return s.rehear_model != "off" and s.rehear_model != s.asr_model
+        return self.settings.rehears()
 
     def noisy_line_limit_db(self) -> float | None:
-        """The SNR under which a party's line is decoded whole by the larger model; None when that is off."""
-        limit = self.settings.noisy_line_snr_db
-        return limit if self.rehears() and limit > 0 else None
+        return self.settings.noisy_line_limit_db()
 
     def diarizer(self, name: str) -> Diarizer:
         if name not in self._diarizers:
@@ -176,7 +172,7 @@ def analyse_call(
             "noisy_below_snr_db": models.noisy_line_limit_db(),
             "speakers": {
                 lv.speaker: {"speech_db": lv.speech_db, "noise_db": lv.noise_db, "snr_db": round(lv.snr_db, 1),
-                             "model": (models.larger() if lv.speaker in noisy else models.transcriber()).name}
+                             "model": larger.get(lv.speaker, first).name}
                 for lv in levels
             },
         }

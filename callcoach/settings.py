@@ -127,6 +127,14 @@ class Settings:
     pyannote_pipeline: Path | None = None
     thresholds: EventThresholds = field(default_factory=EventThresholds)
 
+    def rehears(self) -> bool:
+        """Whether the larger model decodes anything again: on, and other than the first pass's."""
+        return self.rehear_model != "off" and self.rehear_model != self.asr_model
+
+    def noisy_line_limit_db(self) -> float | None:
+        """The SNR under which a party's line is decoded whole by the larger model; None when that is off."""
+        return self.noisy_line_snr_db if self.rehears() and self.noisy_line_snr_db > 0 else None
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         for key in ("rubric", "templates", "pyannote_pipeline"):

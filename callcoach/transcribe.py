@@ -23,6 +23,7 @@ import os
 import shutil
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
 
@@ -113,25 +114,21 @@ def trim_padding(features: np.ndarray, min_frames: int, pad_frames: int = int(SH
     return features[..., :keep]
 
 
-_SHORT_CONTEXT_CLASS = None
-
-
+@lru_cache(maxsize=None)
 def _short_context_whisper_class():
-    """faster-whisper's WhisperModel whose encoder can skip the padding (see ``trim_padding``)."""
-    global _SHORT_CONTEXT_CLASS
-    if _SHORT_CONTEXT_CLASS is None:
-        from faster_whisper import WhisperModel
+    """faster-whisper's WhisperModel whose encoder can skip the padding (see ``trim_padding``);
+    made on first use, so importing this module does not import faster-whisper."""
+    from faster_whisper import WhisperModel
 
-        class ShortContextWhisper(WhisperModel):
-            min_context_frames: int | None = None  # None: the full 30 s
+    class ShortContextWhisper(WhisperModel):
+        min_context_frames: int | None = None  # None: the full 30 s
 
-            def encode(self, features):
-                if self.min_context_frames is not None:
-                    features = trim_padding(features, self.min_context_frames)
-                return super().encode(features)
+        def encode(self, features):
+            if self.min_context_frames is not None:
+                features = trim_padding(features, self.min_context_frames)
+            return super().encode(features)
 
-        _SHORT_CONTEXT_CLASS = ShortContextWhisper
-    return _SHORT_CONTEXT_CLASS
+    return ShortContextWhisper
 
 
 def resolve_model(name: str) -> Path:
@@ -306,27 +303,23 @@ class WhisperTranscriber:
         short = opts.short_context_min_s
         self._model.min_context_frames = None if short is None else int(short * FRAMES_PER_S)
         try:
-            return self._run(block, beam_size, no_repeat_ngram_size)
+            segments, info = self._model.transcribe(
+                block,
+                language=self.language,
+                beam_size=beam_size or opts.beam_size,
+                temperature=list(opts.temperatures),
+                condition_on_previous_text=opts.condition_on_previous_text,
+                word_timestamps=True,
+                no_repeat_ngram_size=no_repeat_ngram_size,
+                vad_filter=opts.vad_filter,
+                vad_parameters={
+                    "min_silence_duration_ms": opts.vad_min_silence_ms,
+                    "speech_pad_ms": opts.vad_speech_pad_ms,
+                },
+            )
+            return list(segments), info  # the segments are decoded lazily: within the context set here
         finally:
             self._model.min_context_frames = None
-
-    def _run(self, block: np.ndarray, beam_size: int, no_repeat_ngram_size: int) -> tuple[list, object]:
-        opts = self.options
-        segments, info = self._model.transcribe(
-            block,
-            language=self.language,
-            beam_size=beam_size or opts.beam_size,
-            temperature=list(opts.temperatures),
-            condition_on_previous_text=opts.condition_on_previous_text,
-            word_timestamps=True,
-            no_repeat_ngram_size=no_repeat_ngram_size,
-            vad_filter=opts.vad_filter,
-            vad_parameters={
-                "min_silence_duration_ms": opts.vad_min_silence_ms,
-                "speech_pad_ms": opts.vad_speech_pad_ms,
-            },
-        )
-        return list(segments), info
 
 
 def latin_only(text: str) -> str:
