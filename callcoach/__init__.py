@@ -2,20 +2,18 @@
 
 Two entries: :func:`analyse_call` scores one recording and returns a
 :class:`CallResult`; :func:`score_paths` scores files and folders into a
-report folder and returns a :class:`RunSummary`.
+report folder and returns a :class:`RunSummary`. :class:`Models` holds the heavy models, loaded
+once, for callers that score many calls through :func:`analyse_call`.
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from .errors import AudioError, CallcoachError, ModelError, RubricError, StageError, TemplateError, UsageError
-from .records import SCHEMA_VERSION, CallResult, result_from_dict, result_to_dict
-from .settings import EventThresholds, Settings
-
-from .pipeline import analyse_call  # noqa: E402
-from .batch import RunSummary, score_paths  # noqa: E402
-
+from callcoach._version import __version__
+from callcoach.batch.run import RunSummary, score_paths
+from callcoach.errors import AudioError, CallcoachError, ModelError, RubricError, StageError, TemplateError, UsageError
+from callcoach.pipeline import Models, analyse_call
+from callcoach.records import SCHEMA_VERSION, CallResult, result_from_dict, result_to_dict
+from callcoach.settings import EventThresholds, Settings
 
 __all__ = [
     "AudioError",
@@ -23,6 +21,7 @@ __all__ = [
     "CallResult",
     "CallcoachError",
     "EventThresholds",
+    "Models",
     "ModelError",
     "RubricError",
     "SCHEMA_VERSION",

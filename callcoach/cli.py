@@ -10,17 +10,19 @@ import argparse
 import datetime
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence, TextIO
+from typing import TextIO
 
-from . import __version__
-from .errors import CallcoachError, ModelError, RubricError, TemplateError, UsageError
-from .files import write_atomic
-from .records import SpeechSegment
-from .settings import Settings
+from callcoach._version import __version__
+from callcoach.batch.run import BatchEvent, load_results, rebuild_index, score_paths
+from callcoach.errors import CallcoachError, ModelError, RubricError, TemplateError, UsageError
+from callcoach.files import write_atomic
+from callcoach.records import SpeechSegment
+from callcoach.report.export import to_rttm
+from callcoach.settings import DIARIZERS, REDACT_MODES, Settings
 
-if TYPE_CHECKING:
-    from .batch import BatchEvent
+_DEFAULTS = Settings()  # the options' defaults are the settings' own
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -85,48 +87,48 @@ def _add_score(sub) -> None:
     roles = score.add_argument_group("speakers and roles")
     roles.add_argument(
         "--diarizer",
-        choices=["auto", "channels", "embedded", "pyannote"],
-        default="auto",
+        choices=DIARIZERS,
+        default=_DEFAULTS.diarizer,
         help="who-spoke-when backend: channels = one party per stereo channel; embedded = built-in model for mono; "
         "pyannote = pyannote.audio with pip-shipped weights, or your --pyannote-pipeline folder (extra). auto (default): channels for stereo, embedded for mono",
     )
     roles.add_argument("--agent-channel", choices=["left", "right"], help="stereo: the channel that carries the agent (default: found from what is said)")
     roles.add_argument("--agent-speaker", metavar="ID", help="mono: the speaker id (S1, S2, ...) that is the agent")
-    roles.add_argument("--min-speakers", type=int, default=1, metavar="N", help="fewest speakers to look for in a mono call (default 1)")
-    roles.add_argument("--max-speakers", type=int, default=4, metavar="N", help="most speakers to look for in a mono call (default 4)")
+    roles.add_argument("--min-speakers", type=int, default=_DEFAULTS.min_speakers, metavar="N", help="fewest speakers to look for in a mono call (default 1)")
+    roles.add_argument("--max-speakers", type=int, default=_DEFAULTS.max_speakers, metavar="N", help="most speakers to look for in a mono call (default 4)")
     roles.add_argument("--pyannote-pipeline", type=Path, metavar="DIR", help="local pyannote.audio pipeline folder for --diarizer pyannote")
     asr = score.add_argument_group("speech recognition")
     asr.add_argument(
         "--asr-model",
-        default="tiny.en",
+        default=_DEFAULTS.asr_model,
         metavar="MODEL",
         help="tiny.en (default, installed), base (pip install 'callcoach[base]'), or a local CTranslate2 Whisper folder",
     )
     asr.add_argument(
         "--rehear-model",
-        default="base",
+        default=_DEFAULTS.rehear_model,
         metavar="MODEL",
         help="larger model that decodes the agent's fast turns again, and a noisy line whole (default base, installed; off: never)",
     )
     asr.add_argument(
         "--noisy-line-db",
         type=float,
-        default=18.0,
+        default=_DEFAULTS.noisy_line_snr_db,
         metavar="DB",
         help="a party whose speech stands less than DB above their line's noise is decoded by --rehear-model "
         "(default 18; 0: never)",
     )
-    asr.add_argument("--language", default="en", help="spoken language for multilingual models (default en)")
-    asr.add_argument("--beam-size", type=int, default=1, metavar="N", help="decoding beam (default 1: greedy, measured as accurate and faster)")
-    asr.add_argument("--threads", type=int, default=0, metavar="N", help="CPU threads for speech recognition per worker (default: the cores shared between workers, up to 4)")
+    asr.add_argument("--language", default=_DEFAULTS.language, help="spoken language for multilingual models (default en)")
+    asr.add_argument("--beam-size", type=int, default=_DEFAULTS.beam_size, metavar="N", help="decoding beam (default 1: greedy, measured as accurate and faster)")
+    asr.add_argument("--threads", type=int, default=_DEFAULTS.cpu_threads, metavar="N", help="CPU threads for speech recognition per worker (default: the cores shared between workers, up to 4)")
     rep = score.add_argument_group("scorecard and reports")
     rep.add_argument("--rubric", type=Path, metavar="FILE", help="your own YAML scorecard (format: docs/RUBRIC.md)")
     rep.add_argument("--templates", type=Path, metavar="DIR", help="folder of report templates overriding the defaults")
     rep.add_argument("--embed-audio", action="store_true", help="embed the recording in each HTML report instead of linking it")
     rep.add_argument(
         "--redact",
-        choices=["text", "text+audio", "off"],
-        default="text",
+        choices=REDACT_MODES,
+        default=_DEFAULTS.redact,
         help="personal data (card, phone, e-mail, account numbers, addresses, dates of birth, the customer's name) "
         "in every output: text (default) replaces it with [CARD], [PHONE], ... and links no recording; "
         "text+audio also writes <call_id>.redacted.wav (spans replaced by a tone) for the player; off keeps everything",
@@ -261,8 +263,6 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _score(args: argparse.Namespace, err: TextIO) -> int:
-    from .batch import score_paths
-
     settings = _settings(args)
     bar = None if args.quiet else ProgressBar(err)
     log = RunLog(args.log_file) if args.log_file else None
@@ -306,8 +306,6 @@ def _score(args: argparse.Namespace, err: TextIO) -> int:
 
 
 def _report(args: argparse.Namespace, err: TextIO) -> int:
-    from .batch import rebuild_index
-
     n = rebuild_index(args.out, args.templates)
     err.write(f"rebuilt index.html and calls.csv from {n} result(s) in {args.out}\n")
     return EXIT_OK
@@ -329,9 +327,6 @@ def _add_rttm(sub) -> None:
 
 
 def _rttm(args: argparse.Namespace, err: TextIO) -> int:
-    from .batch import load_results
-    from .rttm import to_rttm
-
     results: list[dict] = []
     for path in args.paths:
         if path.is_dir():
@@ -395,10 +390,10 @@ def _add_eval(sub) -> None:
     ev.set_defaults(handler=_eval)
     ev.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="folders (or files) of calls with ground truth")
     ev.add_argument("--markdown", type=Path, metavar="FILE", help="also write the tables, with machine and settings, to FILE")
-    ev.add_argument("--asr-model", default="tiny.en", metavar="MODEL", help="speech model (default tiny.en)")
-    ev.add_argument("--rehear-model", default="base", metavar="MODEL",
+    ev.add_argument("--asr-model", default=_DEFAULTS.asr_model, metavar="MODEL", help="speech model (default tiny.en)")
+    ev.add_argument("--rehear-model", default=_DEFAULTS.rehear_model, metavar="MODEL",
                     help="model for the agent's fast turns and noisy lines (default base; off: never)")
-    ev.add_argument("--noisy-line-db", type=float, default=18.0, metavar="DB",
+    ev.add_argument("--noisy-line-db", type=float, default=_DEFAULTS.noisy_line_snr_db, metavar="DB",
                     help="decode a party with --rehear-model when their speech stands less than DB above the line's noise "
                     "(default 18; 0: never)")
     ev.add_argument("--mono-mix", action="store_true", help="also score each stereo call as the mono mix of its channels")
@@ -411,7 +406,8 @@ def _add_eval(sub) -> None:
 
 
 def _eval(args: argparse.Namespace, err: TextIO) -> int:
-    from .evaluate import benchmarks_document, evaluate, markdown_report, summary
+    # the evaluation harness stays out of `import callcoach` and `callcoach score` (tests/unit/test_structure.py)
+    from callcoach.evaluation.evaluate import benchmarks_document, evaluate, markdown_report, summary
 
     settings = Settings(asr_model=args.asr_model, rehear_model=args.rehear_model, noisy_line_snr_db=args.noisy_line_db)
 

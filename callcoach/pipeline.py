@@ -1,45 +1,37 @@
-"""The library's two entries: :func:`analyse_call` for one recording and
-:func:`score_paths` for files and folders (writing reports).
+"""One call through every stage: :func:`analyse_call`, and the stage order, which is written here and nowhere else.
 
-Stages run in order over frozen records: load audio -> diarize -> transcribe
--> attribute words and build turns -> roles -> re-hear the agent's fast turns
-with a larger model -> text events -> prosody and events -> scorecard. Models are loaded once per run in :class:`Models`. The
-library never prints: progress goes to a callback.
+Stages run in order over frozen records (the names are those of ``meta.timings_s``, progress events and
+:class:`~callcoach.errors.StageError`): load audio -> diarize -> transcribe (each party's line level first; a noisy
+line is decoded by the larger model) -> roles (words to speakers, turns, which speaker is the agent) -> rehear (the
+agent's fast turns, by the larger model) -> analyse (text events, prosody and events, scorecard). Models are loaded
+once per run in :class:`Models`. The library never prints: progress goes to a callback
+(:mod:`callcoach.progress`). Files and folders: :func:`callcoach.score_paths` (:mod:`callcoach.batch.run`).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
-from . import __version__
-from .attribute import build_turns, transcribe_speech, with_roles
-from .audio import load_audio
-from .diarize import ChannelDiarizer, Diarizer, EmbeddedDiarizer, PyannoteDiarizer, choose_backend
-from .errors import CallcoachError, ModelError, StageError
-from .line import LineLevel, line_levels
-from .records import SCHEMA_VERSION, Audio, CallResult, Diarization, Turn, Word
-from .rehear import ENCODER_CONTEXT_MIN_S, Rehearing, rehear_fast_turns
-from .roles import RoleAssignment, assign_roles
-from .settings import Settings
-from .transcribe import DecodeOptions, Transcriber, WhisperTranscriber, resolve_model
-
-
-@dataclass(frozen=True)
-class ProgressEvent:
-    """One progress report: ``fraction`` of the current call's ``stage`` done."""
-
-    call_id: str
-    stage: str
-    fraction: float
-    call_index: int = 0
-    calls_total: int = 1
-    audio_s: float = 0.0
-
-
-ProgressFn = Callable[[ProgressEvent], None]
+from callcoach._version import __version__
+from callcoach.analysis.events import analyse
+from callcoach.analysis.text_events import customer_upset_moments, find_text_events, inferred_abuse
+from callcoach.errors import CallcoachError, ModelError, StageError
+from callcoach.progress import ProgressEvent, ProgressFn
+from callcoach.records import SCHEMA_VERSION, Audio, CallResult, Diarization, Turn, Word
+from callcoach.scoring.rubric import load_rubric
+from callcoach.scoring.scorecard import score_call
+from callcoach.settings import Settings
+from callcoach.speech.attribute import build_turns, transcribe_speech, with_roles
+from callcoach.speech.audio import load_audio
+from callcoach.speech.diarize import ChannelDiarizer, Diarizer, EmbeddedDiarizer, PyannoteDiarizer, choose_backend
+from callcoach.speech.line import LineLevel, line_levels
+from callcoach.speech.rehear import ENCODER_CONTEXT_MIN_S, Rehearing, rehear_fast_turns
+from callcoach.speech.roles import RoleAssignment, assign_roles
+from callcoach.speech.transcribe import DecodeOptions, Transcriber, WhisperTranscriber, resolve_model
 
 # share of a call's time each stage usually takes, for one smooth progress bar
 _STAGE_SPAN = {
@@ -51,8 +43,6 @@ class Models:
     """Heavy models, loaded on first use and kept for the whole run."""
 
     def __init__(self, settings: Settings) -> None:
-        from .rubric import load_rubric
-
         self.settings = settings
         self.rubric = load_rubric(settings.rubric)  # fails before any audio is read
         self._transcriber: Transcriber | None = None
@@ -225,8 +215,6 @@ def _analyse(
     """Prosody and events from the first pass's turns (one model counts each speaker's pace);
     the words, text events and scorecard from the turns as re-heard. ``line``: ``meta.line``;
     ``asr_model``: the first pass's model."""
-    from .events import analyse
-    from .scorecard import customer_upset_moments, find_text_events, inferred_abuse, score_call
 
     turns = heard.turns
     text_events = find_text_events(turns)

@@ -9,8 +9,9 @@ loader and the stages that read samples.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 import numpy as np
 
@@ -79,7 +80,7 @@ class Diarization:
 
     ``channel_of`` maps a speaker id to the audio channel that carries only
     that speaker (stereo calls), or is empty when all speakers share a
-    channel. ``agent_hint`` is a speaker id the user named as the agent.
+    channel.
     """
 
     segments: tuple[SpeechSegment, ...]

@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 ASR_ONLY = r"""
 import json, resource, sys, time, os
-from callcoach.audio import load_audio
-from callcoach.transcribe import resolve_model
+from callcoach.speech.audio import load_audio
+from callcoach.speech.transcribe import resolve_model
 from faster_whisper import WhisperModel
 model = WhisperModel(str(resolve_model(sys.argv[2])), device="cpu", compute_type="int8", cpu_threads=min(4, os.cpu_count() or 1))
 audio = load_audio(sys.argv[1])
@@ -72,10 +72,9 @@ def run(code: str, path: Path, model: str) -> dict:
 def long_call(minutes: float, folder: Path) -> Path:
     """A stereo call of ``minutes`` made by repeating the stereo demo calls."""
     import numpy as np
+    from callsynth.speech import write_wav
 
-    sys.path.insert(0, str(ROOT / "tests"))
-    from callcoach.audio import load_audio
-    from speech import write_wav
+    from callcoach.speech.audio import load_audio
 
     parts = [load_audio(ROOT / "audio_samples" / name).samples for name in ("calm_billing.wav", "agent_loses_temper.ogg")]
     target = int(minutes * 60 * 16_000)

@@ -143,8 +143,7 @@ def demo_calls(folder: Path, n: int) -> Path:
 
 def short_calls(folder: Path, n: int) -> Path:
     """``n`` tiny calls (about 2.5 s, the agent's greeting) from 3 TTS clips with different gains and noise."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from shortcalls import write_short_call
+    from callsynth.shortcalls import write_short_call
 
     for i in range(n):
         write_short_call(folder / f"{i // 100:02d}" / f"c{i:04d}.wav", i % 3, gain=0.6 + 0.4 * ((i * 7) % 10) / 10,

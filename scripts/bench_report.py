@@ -17,12 +17,14 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+from callsynth.factories import make_call_result
 
-from callcoach.records import result_to_dict  # noqa: E402
-from callcoach.report import ReportRenderer  # noqa: E402
-from factories import make_call_result  # noqa: E402
+from callcoach.records import result_to_dict
+from callcoach.report.render import ReportRenderer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 

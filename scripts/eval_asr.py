@@ -27,11 +27,11 @@ import re
 import sys
 from pathlib import Path
 
-from callcoach.audio import is_audio_path, load_audio
-from callcoach.metrics import WordErrors, normalise_words, word_errors
+from callcoach.evaluation.metrics import WordErrors, normalise_words, word_errors
 from callcoach.pipeline import Models, analyse_call
 from callcoach.settings import Settings
-from callcoach.transcribe import resolve_model
+from callcoach.speech.audio import is_audio_path, load_audio
+from callcoach.speech.transcribe import resolve_model
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = re.compile(r"^(sorry|apologi[sz]e|apologies|understand|not|never|can|cannot)$")
@@ -105,7 +105,6 @@ def main() -> int:
 
     folders = args.folders
     if not folders:
-        sys.path.insert(0, str(ROOT / "scripts"))
         from real_samples import pyannote_sample
 
         folders = [ROOT / "audio_samples", pyannote_sample()]

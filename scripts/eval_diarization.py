@@ -14,7 +14,7 @@ Recordings scored (each beside its reference ``<id>.rttm``):
 
 ``--backends`` adds backends for every mono signal (the mono files and the
 mono mixes): ``pyannote`` needs the optional extra (docs/MODELS.md). DER is
-computed by :func:`callcoach.metrics.diarization_error_rate` with no collar
+computed by :func:`callcoach.evaluation.metrics.diarization_error_rate` with no collar
 and with a 0.25 s collar; RTF is the diarizer's own time over the audio
 duration (model loading excluded, once per run). The machine's load average
 is printed with the table because RTF on a shared machine depends on it.
@@ -32,11 +32,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from callcoach.audio import is_audio_path, load_audio
-from callcoach.diarize import ChannelDiarizer, EmbeddedDiarizer, choose_backend
-from callcoach.metrics import diarization_error_rate
+from callcoach.evaluation.metrics import diarization_error_rate
 from callcoach.records import Audio
-from callcoach.rttm import read_rttm, to_rttm
+from callcoach.report.export import read_rttm, to_rttm
+from callcoach.speech.audio import is_audio_path, load_audio
+from callcoach.speech.diarize import ChannelDiarizer, EmbeddedDiarizer, choose_backend
 
 ROOT = Path(__file__).resolve().parents[1]
 MONO_BACKENDS = ("embedded", "pyannote")
@@ -66,7 +66,6 @@ def find_items(download: bool) -> list[Item]:
             else:
                 items.append(Item(path.stem, "demo mono", path, rttm, False))
     if download:
-        sys.path.insert(0, str(ROOT / "scripts"))
         from real_samples import pyannote_sample
 
         folder = pyannote_sample()
@@ -80,7 +79,7 @@ def make_diarizer(name: str, max_speakers: int):
     if name == "embedded":
         return EmbeddedDiarizer(max_speakers=max_speakers)
     if name == "pyannote":
-        from callcoach.diarize import PyannoteDiarizer
+        from callcoach.speech.diarize import PyannoteDiarizer
 
         return PyannoteDiarizer(None, max_speakers=max_speakers)
     raise SystemExit(f"unknown backend {name!r}: use channels, embedded or pyannote")

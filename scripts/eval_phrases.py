@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 import yaml
 
-from callcoach.phrases import BUILTIN_CUES, detect, normalize, split_clauses
-from callcoach.rubric import load_rubric
-from callcoach.scorecard import says_cue
+from callcoach.scoring.rubric import load_rubric
+from callcoach.scoring.scorecard import says_cue
+from callcoach.text.cues import BUILTIN_CUES
+from callcoach.text.phrases import detect, normalize, split_clauses
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "tests" / "data"
 DATA = DATA_DIR / "phrases.yaml"
@@ -103,8 +104,8 @@ def speed() -> None:
     import json
 
     from callcoach.records import Turn, Word
-    from callcoach.scorecard import score_call
-    from callcoach.semantic import SemanticMatcher
+    from callcoach.scoring.scorecard import score_call
+    from callcoach.text.semantic import SemanticMatcher
 
     rubric = load_rubric()
     t0 = time.perf_counter()
@@ -146,7 +147,7 @@ def speed() -> None:
 
 
 def main() -> int:
-    from callcoach.semantic import load_matcher
+    from callcoach.text.semantic import load_matcher
 
     matcher = load_matcher()
     if "--tune" in sys.argv:

@@ -10,7 +10,7 @@ Usage::
     python scripts/make_calls.py --demo     # regenerate audio_samples/
     python scripts/make_calls.py D.yaml --out DIR --calm-max-syllables-per-s 3.7
 
-As a module (tests put ``scripts/`` on ``sys.path``)::
+As a module (scripts/ is on the path of a script, and of the tests through pytest's ``pythonpath``)::
 
     from make_calls import render_call, load_spec
     audio_path = render_call(load_spec(path), out_dir)
@@ -110,15 +110,15 @@ import subprocess
 import sys
 import tempfile
 import wave
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from callcoach.prosody import syllable_count as _word_syllables  # noqa: E402
+from callcoach.analysis.pace import syllable_count as _word_syllables
 
 ROLES = ("agent", "customer")
 STYLES = ("calm", "raised", "rapid", "raised_rapid")
@@ -356,7 +356,7 @@ def _synthesize(text: str, voice: str, spec: dict[str, Any], wav_path: Path) -> 
               "-w", str(wav_path), text])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def espeak_voice(name: str) -> str:
     """The ``-v`` argument that makes espeak-ng speak ``<language>[+variant]`` as written.
 
@@ -379,7 +379,7 @@ def espeak_voice(name: str) -> str:
 
 
 def syllable_count(text: str) -> int:
-    """Estimated syllables of ``text``: ``callcoach.prosody.syllable_count`` (vowel groups
+    """Estimated syllables of ``text``: ``callcoach.analysis.pace.syllable_count`` (vowel groups
     per word, a final silent 'e' dropped, each digit as said on its own; spell numbers
     out in dialogues)."""
     return _word_syllables(text)

@@ -36,7 +36,7 @@ Each condition is a subfolder of ``--out`` holding ``<id>.<ext>`` and
   silence between them and hold music every 5th join; truth turns/events
   concatenated. Its ``expected`` is aggregated (see :func:`aggregate_expected`).
 
-The degradations live in :mod:`callcoach.degrade`. Output is deterministic
+The degradations live in :mod:`callcoach.evaluation.degrade`. Output is deterministic
 for a given ``--seed``.
 """
 
@@ -49,18 +49,18 @@ import sys
 import time
 import wave
 import zlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
+import make_calls
 import numpy as np
 import soundfile as sf
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT / "scripts"))
-sys.path.insert(0, str(REPO_ROOT))
-import make_calls  # noqa: E402
+from callcoach.evaluation import degrade
 
-from callcoach import degrade  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
 
 DIALOGUES_DIR = REPO_ROOT / "corpus" / "dialogues"
 DEFAULT_OUT = REPO_ROOT / "corpus_out"

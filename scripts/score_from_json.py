@@ -3,7 +3,7 @@
 Usage: python scripts/score_from_json.py [JSON_DIR] [--truth-events] [--truth-turns] [--no-semantic] [-v]
 
 JSON_DIR defaults to /tmp/demo_json. For each ``<id>.json`` with an
-``audio_samples/<id>.truth.json``, re-runs :func:`callcoach.scorecard.score_call`
+``audio_samples/<id>.truth.json``, re-runs :func:`callcoach.scoring.scorecard.score_call`
 on the stored turns and events (or the truth events with --truth-events, the
 truth turns with --truth-turns) and prints the checks that disagree.
 """
@@ -15,9 +15,10 @@ import sys
 import time
 from pathlib import Path
 
+from callcoach.analysis.text_events import find_text_events
 from callcoach.records import Event, Turn, Word, result_from_dict
-from callcoach.rubric import load_rubric
-from callcoach.scorecard import find_text_events, score_call
+from callcoach.scoring.rubric import load_rubric
+from callcoach.scoring.scorecard import score_call
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,0 +1,1 @@
+"""Analysis: prosody (loudness, pitch, pace), prosody events and text events (threats, abuse), trajectory."""

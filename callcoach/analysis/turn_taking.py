@@ -1,0 +1,185 @@
+"""Turn-taking events: interruptions (backchannels never count), long silences and the agent's impatience
+after an upset customer; see :mod:`callcoach.analysis.events` for the rules."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from callcoach.analysis import prosody
+from callcoach.records import (
+    Event,
+    Role,
+    Turn,
+    Word,
+)
+from callcoach.settings import EventThresholds
+from callcoach.speech.attribute import merge_intervals
+
+PATIENCE_MIN_WORDS = 8
+
+UPSET_TEXT_TYPES = frozenset({"threat", "abuse", "insult", "profanity", "complaint"})
+
+_BACKCHANNEL_WORDS = frozenset(
+    "mm mmm mhm hmm hm uh huh uhhuh mmhmm um yeah yea yes yep yup ok okay right sure alright "
+    "oh ah aha exactly true gotcha wow really cool fine".split()
+)
+_BACKCHANNEL_PAIRS = frozenset({"i see", "got it", "all right", "of course", "that's right", "i know", "makes sense"})
+
+# --------------------------------------------------------------------------- intervals
+
+
+def _intersection_s(xs: Sequence[tuple[float, float]], ys: Sequence[tuple[float, float]]) -> float:
+    """Total overlap of two sorted lists of disjoint intervals (linear sweep)."""
+    total, i, j = 0.0, 0, 0
+    while i < len(xs) and j < len(ys):
+        total += max(0.0, min(xs[i][1], ys[j][1]) - max(xs[i][0], ys[j][0]))
+        if xs[i][1] < ys[j][1]:
+            i += 1
+        else:
+            j += 1
+    return total
+
+
+def _clip(spans: Sequence[tuple[float, float]], keep: Sequence[tuple[float, float]], pad_s: float = 0.05) -> list[tuple[float, float]]:
+    """The parts of ``spans`` that lie inside ``keep`` (widened by ``pad_s``)."""
+    out = []
+    for a, b in spans:
+        for c, d in keep:
+            lo, hi = max(a, c - pad_s), min(b, d + pad_s)
+            if hi > lo:
+                out.append((lo, hi))
+    return sorted(out)
+
+# --------------------------------------------------------------------------- turn-taking
+
+
+def _tokens(words: Sequence[Word]) -> list[str]:
+    text = " ".join(w.text for w in words).lower().replace("-", " ")
+    return re.findall(r"[a-z']+", text)
+
+
+# a listener's hum as the recogniser spells it: "M -M -H -M", "Mm-hm", "-N", "Hmm"
+_MURMUR = re.compile(r"[mhn]+")
+
+
+def _collapse_murmurs(tokens: Sequence[str]) -> list[str]:
+    """Each run of murmur tokens ("m", "m", "h", "m") as one "mm"."""
+    out: list[str] = []
+    for t in tokens:
+        if _MURMUR.fullmatch(t):
+            if not out or out[-1] != "mm":
+                out.append("mm")
+        else:
+            out.append(t)
+    return out
+
+
+def is_backchannel(words: Sequence[Word], max_words: int | None = None) -> bool:
+    """True when every word is a listener's token ("mm-hmm", "right", "okay", "I see", a hum, ...),
+    and, with ``max_words``, there are at most that many (a hum spelled as letters is one)."""
+    tokens = _collapse_murmurs(_tokens(words))
+    if max_words is not None and len(tokens) > max_words:
+        return False
+    i = 0
+    while i < len(tokens):
+        if " ".join(tokens[i : i + 2]) in _BACKCHANNEL_PAIRS:
+            i += 2
+        elif tokens[i] in _BACKCHANNEL_WORDS:
+            i += 1
+        else:
+            return False
+    return bool(tokens)
+
+
+def _speech_spans(turn: Turn) -> list[tuple[float, float]]:
+    if not turn.words:
+        return [(turn.start_s, turn.end_s)]
+    return merge_intervals([(w.start_s, w.end_s) for w in turn.words], gap_s=prosody.MAX_PAUSE_S)
+
+
+def _voice_start(turn: Turn, segments: Sequence[tuple[float, float]] | None, reach_s: float = 3.0, breath_s: float = 0.5) -> float:
+    """When the speaker's voice really began: on a mono call the words spoken over
+    the other person are often heard as theirs (or lost), so the turn's first word
+    comes late; the speaker's diarized speech that runs into the turn, across
+    pauses under ``breath_s``, shows the start (no earlier than ``reach_s`` before it)."""
+    start = turn.start_s
+    for a, b in sorted(segments or (), reverse=True):
+        if a < start and b >= start - breath_s and a >= turn.start_s - reach_s:
+            start = a
+    return start
+
+
+def interruptions(
+    turns: Sequence[Turn],
+    role: Mapping[str, Role],
+    th: EventThresholds,
+    segments: Mapping[str, Sequence[tuple[float, float]]] | None = None,
+) -> list[Event]:
+    """Turns that start over another speaker's speech and keep going (backchannels excluded).
+
+    ``segments`` (diarized speech per speaker) lets a turn start where its
+    speaker's voice began, which matters on mono calls."""
+    events = []
+    starts = {id(t): _voice_start(t, (segments or {}).get(t.speaker)) for t in turns}
+    ordered = sorted(turns, key=lambda t: starts[id(t)])
+    open_turns: list[Turn] = []  # earlier turns still running at tb's start
+    for tb in ordered:
+        tb_start = starts[id(tb)]
+        open_turns = [t for t in open_turns if t.end_s > tb_start]
+        candidates = list(open_turns)
+        open_turns.append(tb)
+        if len(tb.words) < th.interruption_min_words:
+            continue
+        if is_backchannel(tb.words, th.backchannel_max_words):
+            continue
+        for ta in candidates:
+            if ta.speaker == tb.speaker or not starts[id(ta)] < tb_start < ta.end_s:
+                continue
+            spans = _speech_spans(ta)
+            if segments and segments.get(ta.speaker):
+                # word ends stretch into the next speaker's start; the other's voice must still be heard
+                spans = _clip(spans, segments[ta.speaker]) or spans
+            if not any(a <= tb_start < b for a, b in spans):
+                continue  # the other speaker was in a pause of their turn
+            overlap = _intersection_s([(tb_start, tb.end_s)], spans)
+            if overlap < th.interruption_min_overlap_s:
+                continue
+            over = [w for w in tb.words if w.start_s < spans[-1][1]]
+            if over and is_backchannel(over):
+                continue  # listened over the other's end, then took the turn
+            who = f"{ta.speaker} ({role.get(ta.speaker, 'unknown')})"
+            detail = f"cut off {who}: started {overlap:.1f} s before they finished"
+            if ta.end_s > tb.end_s:
+                detail = f"talked over {who} for {overlap:.1f} s while they kept speaking"
+            events.append(Event("interruption", role.get(tb.speaker, "unknown"), tb.speaker, round(tb_start, 2), round(min(ta.end_s, tb.end_s), 2), detail))
+            break
+    return events
+
+
+def long_silences(intervals: Sequence[tuple[float, float]], role: Mapping[str, Role], th: EventThresholds) -> list[Event]:
+    """Gaps of at least ``long_silence_s`` between anyone's speech (before the first and after the last speech: not counted)."""
+    agent = next((s for s, r in role.items() if r == "agent"), "")
+    merged = merge_intervals(intervals)
+    events = []
+    for (_, a), (b, _) in zip(merged, merged[1:]):
+        if b - a >= th.long_silence_s:
+            events.append(Event("long_silence", "agent", agent, round(a, 2), round(b, 2), f"{b - a:.0f} s with no one speaking (hold or dead air)"))
+    return events
+
+
+def patience_violations(turns: Sequence[Turn], role: Mapping[str, Role], upset_events: Sequence[Event], th: EventThresholds) -> list[Event]:
+    """The agent starting a long turn right after an upset customer turn ends."""
+    upset = [e for e in upset_events if e.role == "customer" and (e.type == "raised_voice" or e.type in UPSET_TEXT_TYPES)]
+    events = []
+    for tc in turns:
+        if role.get(tc.speaker) != "customer" or not any(e.start_s < tc.end_s and e.end_s > tc.start_s for e in upset):
+            continue
+        for ta in turns:
+            gap = ta.start_s - tc.end_s
+            if role.get(ta.speaker) != "agent" or len(ta.words) < PATIENCE_MIN_WORDS:
+                continue
+            if -th.interruption_min_overlap_s < gap <= th.patience_gap_s:
+                detail = f"began a {len(ta.words)}-word turn {max(gap, 0.0):.1f} s after the upset customer stopped"
+                events.append(Event("patience_violation", "agent", ta.speaker, round(ta.start_s, 2), round(ta.end_s, 2), detail))
+    return events

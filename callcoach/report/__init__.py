@@ -1,0 +1,1 @@
+"""Reports: view models for the templates, HTML rendering, SVG charts, CSV and RTTM export."""

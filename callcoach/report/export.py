@@ -1,0 +1,103 @@
+"""Exports for other tools: the batch index as CSV (``calls.csv``, one row per call) and who-spoke-when
+as RTTM.
+
+RTTM is the usual exchange format for who-spoke-when (NIST Rich Transcription).
+
+One ``SPEAKER`` line per speech segment: recording id, channel 1, start and
+duration in seconds, and the speaker's name. Read by pyannote.metrics,
+dscore and most diarization tools.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from callcoach.errors import UsageError
+from callcoach.records import SpeechSegment
+from callcoach.report.style import CSV_EVENT_TYPES, ROLES
+
+# ----------------------------------------------------------------------- csv
+
+_CSV_UNSAFE = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_text(value: str) -> str:
+    """Neutralise text a spreadsheet would run as a formula (file names come from users)."""
+    return "'" + value if value.startswith(_CSV_UNSAFE) else value
+
+
+def write_csv(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
+    """Write ``calls.csv``: one row per call, from :func:`index_row` rows.
+
+    Columns: call_id, source, agent, duration_s, score, customer_trajectory,
+    line_snr_db (the noisiest party's speech over their line's noise, empty
+    when unknown), ``<event>_<role>`` counts for each event type and role (agent, customer,
+    then any other role found, such as ``unknown`` for silences), failed_checks
+    (count), failed_check_ids (``;``-separated), then ``check_<id>`` with each
+    check's status (empty when the check was not run on that call).
+    """
+    kinds = list(CSV_EVENT_TYPES)
+    check_ids: list[str] = []
+    for r in rows:
+        kinds += [k for k in r.get("event_counts", {}) if k not in kinds]
+        check_ids += [c for c in r.get("checks", {}) if c not in check_ids]
+    roles = list(ROLES)
+    for r in rows:
+        for by_role in r.get("event_counts", {}).values():
+            roles += [x for x in by_role if x not in roles]
+    event_cols = [(k, role) for k in kinds for role in roles]
+    header = ["call_id", "source", "agent", "duration_s", "score", "customer_trajectory", "line_snr_db",
+              *[f"{k}_{role}" for k, role in event_cols], "failed_checks", "failed_check_ids",
+              *[f"check_{c}" for c in check_ids]]
+    with Path(path).open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        for r in rows:
+            counts = r.get("event_counts", {})
+            checks = r.get("checks", {})
+            writer.writerow([
+                _csv_text(str(r.get("call_id", ""))), _csv_text(str(r.get("source", ""))),
+                _csv_text(str(r.get("agent", ""))),
+                r.get("duration_s", ""), "" if r.get("score") is None else r["score"],
+                r.get("trajectory", ""), "" if r.get("line_snr_db") is None else r["line_snr_db"],
+                *[counts.get(k, {}).get(role, 0) for k, role in event_cols],
+                len(r.get("failed", ())), ";".join(r.get("failed", ())),
+                *[checks.get(c, "") for c in check_ids],
+            ])
+
+
+# ----------------------------------------------------------------------- rttm
+
+
+def _safe_token(text: str) -> str:
+    """RTTM fields are separated by whitespace: a recording id with spaces keeps its words joined by '_'."""
+    return "_".join(text.split()) or "call"
+
+
+def to_rttm(recording_id: str, segments: Iterable[SpeechSegment]) -> str:
+    uri = _safe_token(recording_id)
+    return "".join(
+        f"SPEAKER {uri} 1 {s.start_s:.3f} {s.end_s - s.start_s:.3f} <NA> <NA> {_safe_token(s.speaker)} <NA> <NA>\n"
+        for s in sorted(segments, key=lambda s: (s.start_s, s.speaker))
+    )
+
+
+def read_rttm(path: Path) -> list[SpeechSegment]:
+    """Every ``SPEAKER`` line of an RTTM file as a segment (the recording id is not kept)."""
+    out = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        parts = line.split()
+        if not parts or parts[0] != "SPEAKER":
+            continue
+        try:
+            start_s, duration_s = float(parts[3]), float(parts[4])
+            out.append(SpeechSegment(parts[7], start_s, start_s + duration_s))
+        except (IndexError, ValueError):
+            raise UsageError(f"{path}: line {number} is not an RTTM SPEAKER line: {line.strip()!r}") from None
+    return out
+
+
+__all__ = ["read_rttm", "to_rttm", "write_csv"]

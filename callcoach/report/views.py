@@ -1,0 +1,264 @@
+"""The call report's view model: plain values (strings, numbers, lists, dicts) prepared for ``call.html``,
+with quotes highlighted in the transcript."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from callcoach.report import svg
+from callcoach.report.style import (
+    _MATCH_SLACK_S,
+    CATEGORY_ORDER,
+    CATEGORY_TITLES,
+    LONG_TRANSCRIPT_TURNS,
+    MAX_EVIDENCE_LINKS,
+    ROLE_LABELS,
+    ROLES,
+    STATUS_STYLES,
+    TRAJECTORY_LABELS,
+    _call_id,
+    _check_title,
+    _duration,
+    _event_style,
+    _noisy_lines,
+    _num,
+    _source_name,
+    _speaker_styles,
+    score_band,
+)
+from callcoach.report.svg import fmt_time
+from callcoach.report.timeline import _timeline
+
+# ------------------------------------------------------------- highlighting
+
+_QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb "
+_ELLIPSIS = re.compile(r"\s*(?:\.\.\.|\u2026)\s*")
+
+
+def find_spans(text: str, needle: str) -> list[tuple[int, int]]:
+    """Character spans of ``needle`` in ``text``, case-insensitive.
+
+    Surrounding quotes are ignored and an ellipsis splits the needle into
+    pieces found separately (evidence is often an excerpt such as
+    ``"calm down ... as I said"``). Pieces shorter than 3 characters are
+    ignored.
+    """
+    if not text or not needle:
+        return []
+    lowered = text.lower()
+    spans: list[tuple[int, int]] = []
+    for piece in _ELLIPSIS.split(needle):
+        piece = piece.strip(_QUOTES).strip().lower()
+        if len(piece) < 3:
+            continue
+        start = 0
+        while True:
+            i = lowered.find(piece, start)
+            if i < 0:
+                break
+            spans.append((i, i + len(piece)))
+            start = i + len(piece)
+    return spans
+
+
+def highlight_segments(text: str, marks: Sequence[tuple[int, int, Mapping[str, str]]]) -> list[dict[str, Any]]:
+    """Split ``text`` into ``{"text", "mark"}`` segments; ``mark`` is None for plain text.
+
+    ``marks`` are ``(start, end, info)`` character spans; overlapping spans
+    are merged (the first span's info wins, a failed check before a passed
+    one). The segments' text is raw: the template escapes each one.
+    """
+    ordered = sorted(
+        ((max(0, s), min(len(text), e), info) for s, e, info in marks if e > s),
+        key=lambda m: (m[0], 0 if m[2].get("css") == "hl-fail" else 1),
+    )
+    merged: list[list[Any]] = []
+    for s, e, info in ordered:
+        if merged and s < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+            titles = merged[-1][2]["title"]
+            if info["title"] not in titles.split("; "):
+                merged[-1][2] = {**merged[-1][2], "title": f"{titles}; {info['title']}"}
+        else:
+            merged.append([s, e, dict(info)])
+    segments: list[dict[str, Any]] = []
+    pos = 0
+    for s, e, info in merged:
+        if s > pos:
+            segments.append({"text": text[pos:s], "mark": None})
+        segments.append({"text": text[s:e], "mark": info})
+        pos = e
+    if pos < len(text) or not segments:
+        segments.append({"text": text[pos:], "mark": None})
+    return segments
+
+def _evidence_list(check: Mapping[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for ev in check.get("evidence", ()) or ():
+        start = _num(ev.get("start_s"))
+        out.append({"t": round(start, 2), "time": fmt_time(start), "text": str(ev.get("text", "")),
+                    "end_s": _num(ev.get("end_s"), start)})
+    out.sort(key=lambda e: e["t"])
+    return out
+
+
+def _scorecard(result: Mapping[str, Any]) -> dict[str, Any]:
+    sc = result.get("scorecard", {}) or {}
+    groups: dict[str, list[dict[str, Any]]] = {}
+    counts: Counter[str] = Counter()
+    for c in sc.get("checks", ()) or ():
+        status = str(c.get("status", "na"))
+        style = STATUS_STYLES.get(status, STATUS_STYLES["na"])
+        counts[status] += 1
+        evidence = _evidence_list(c)
+        phrasing = str(c.get("better_phrasing") or "")
+        item = {
+            "id": str(c.get("id", "")), "title": _check_title(c), "status": status,
+            "status_label": style["label"], "icon": style["icon"], "css": style["css"],
+            "role": ROLE_LABELS.get(str(c.get("role")), "Speaker"),
+            "tip": str(c.get("tip") or ""), "better_phrasing": phrasing,
+            "evidence": evidence[:MAX_EVIDENCE_LINKS],
+            "more_evidence": max(0, len(evidence) - MAX_EVIDENCE_LINKS),
+            "said": evidence[0]["text"] if phrasing and evidence else "",
+        }
+        category = str(c.get("category") or "Other checks")
+        groups.setdefault(CATEGORY_TITLES.get(category, category), []).append(item)
+    order = {name: i for i, name in enumerate(CATEGORY_ORDER)}
+    status_order = {"fail": 0, "pass": 1, "na": 2}
+    cats = []
+    for name in sorted(groups, key=lambda n: (order.get(n, len(order)), n)):
+        items = sorted(groups[name], key=lambda i: status_order.get(i["status"], 3))
+        n_fail = sum(1 for i in items if i["status"] == "fail")
+        n_pass = sum(1 for i in items if i["status"] == "pass")
+        cats.append({
+            "name": name, "slug": re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "other",
+            "checks": items,
+            "summary": f"{n_pass} done well, {n_fail} to work on" if n_fail or n_pass else "not applicable",
+        })
+    return {"categories": cats, "n_pass": counts["pass"], "n_fail": counts["fail"], "n_na": counts["na"],
+            "total": sum(counts.values())}
+
+
+def _transcript(result: Mapping[str, Any], styles: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Turns with highlighted evidence phrases and better-phrasing notes."""
+    turns = list(result.get("turns", ()))
+    marks: list[list[tuple[int, int, dict[str, str]]]] = [[] for _ in turns]
+    notes: list[list[dict[str, str]]] = [[] for _ in turns]
+    for c in (result.get("scorecard", {}) or {}).get("checks", ()) or ():
+        status = str(c.get("status", "na"))
+        if status == "na":
+            continue
+        info = {"css": "hl-fail" if status == "fail" else "hl-pass", "title": _check_title(c)}
+        phrasing = str(c.get("better_phrasing") or "")
+        judged = str(c.get("role", ""))  # mark only the judged side's words
+        for ev in c.get("evidence", ()) or ():
+            text = str(ev.get("text", ""))
+            s, e = _num(ev.get("start_s")), _num(ev.get("end_s"))
+            e = max(e, s)
+            for i, t in enumerate(turns):
+                if _num(t.get("start_s")) - _MATCH_SLACK_S > e or _num(t.get("end_s")) + _MATCH_SLACK_S < s:
+                    continue
+                if judged in ROLES and str(t.get("role", "")) in ROLES and t.get("role") != judged:
+                    continue
+                spans = find_spans(str(t.get("text", "")), text)
+                if not spans:
+                    continue
+                marks[i].extend((a, b, info) for a, b in spans)
+                if status == "fail" and phrasing:
+                    note = {"title": info["title"], "text": phrasing}
+                    if note not in notes[i]:
+                        notes[i].append(note)
+    reheard = [r for r in ((result.get("meta") or {}).get("rehear") or {}).get("turns", ()) or () if isinstance(r, Mapping)]
+    out = []
+    for i, t in enumerate(turns):
+        sid = str(t.get("speaker", ""))
+        st = styles.get(sid, {"label": ROLE_LABELS.get(str(t.get("role")), "Speaker"), "role": "unknown"})
+        start = _num(t.get("start_s"))
+        text = str(t.get("text", ""))
+        out.append({
+            "index": i, "speaker": sid, "role": st["role"], "role_label": st["label"],
+            "t": round(start, 2), "time": fmt_time(start),
+            "segments": highlight_segments(text, marks[i]) if marks[i] else [{"text": text, "mark": None}],
+            "notes": notes[i], "flagged": bool(notes[i]),
+            # decoded again by the larger speech model (a fast agent turn)
+            "reheard": any(str(r.get("speaker", "")) == sid and _num(r.get("start_s")) < _num(t.get("end_s"))
+                           and _num(r.get("end_s")) > start for r in reheard),
+        })
+    return out
+
+
+def _events(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for ev in sorted(result.get("events", ()), key=lambda e: _num(e.get("start_s"))):
+        style = _event_style(str(ev.get("type", "")))
+        start, end = _num(ev.get("start_s")), _num(ev.get("end_s"))
+        out.append({
+            "type": str(ev.get("type", "")), "label": style["label"], "letter": style["letter"],
+            "css": style["css"], "d": svg.marker_path(style["shape"], 9, 9, 6.0),
+            "text_y": 11.2 if style["shape"] == "triangle" else 12.0,
+            "role": ROLE_LABELS.get(str(ev.get("role")), "Speaker"), "speaker": str(ev.get("speaker", "")),
+            "t": round(start, 2), "time": fmt_time(start),
+            "length": f"{max(0.0, end - start):.1f} s", "detail": str(ev.get("detail", "")),
+        })
+    return out
+
+
+def _speakers(result: Mapping[str, Any], styles: Mapping[str, Mapping[str, Any]], duration_s: float) -> list[dict[str, Any]]:
+    out = []
+    for sid, st in styles.items():
+        s = st["summary"]
+        talk = _num(s.get("talk_time_s"))
+        rate, loud = svg.clean(s.get("rate_wpm")), svg.clean(s.get("loudness_db"))
+        out.append({
+            "id": sid, "label": st["label"], "colour": st["colour"],
+            "talk_time": fmt_time(talk), "talk_share": f"{round(100 * talk / duration_s)} %" if duration_s else "",
+            "rate": f"{rate:.0f} wpm" if rate is not None else "\u2013",
+            "loudness": f"{loud:.1f} dB" if loud is not None else "\u2013",
+        })
+    return out
+
+
+def call_view(result: Mapping[str, Any], audio_href: str | None) -> dict[str, Any]:
+    """The per-call view-model: every value the ``call.html`` template shows, prepared.
+
+    ``result`` is :func:`callcoach.records.result_to_dict` output (or the
+    JSON read back); ``audio_href`` is a link to the recording relative to the
+    report, a ``data:`` URI, or None (no player).
+    """
+    duration_s = _duration(result)
+    sc = result.get("scorecard", {}) or {}
+    score = svg.clean(sc.get("score"))
+    band = score_band(score)
+    trajectory = str(result.get("customer_trajectory", ""))
+    traj = TRAJECTORY_LABELS.get(trajectory, {"label": trajectory.replace("_", " ") or "Unknown",
+                                              "short": trajectory, "icon": "?", "css": "tr-calm"})
+    styles = _speaker_styles(result)
+    call_id = _call_id(result)
+    return {
+        "title": f"Call {call_id} \u2013 coaching report",
+        "call_id": call_id,
+        "source": _source_name(result),
+        "duration": fmt_time(duration_s),
+        "duration_s": round(duration_s, 3),
+        "score": {"value": "\u2013" if score is None else f"{score:.0f}", "label": band["label"],
+                  "css": band["css"], "pct": 0 if score is None else round(min(max(score, 0), 100))},
+        "trajectory": {"value": trajectory, **traj},
+        "work_on": [str(x) for x in sc.get("work_on", ()) or ()],
+        "went_well": [str(x) for x in sc.get("went_well", ()) or ()],
+        "speakers": _speakers(result, styles, duration_s),
+        "timeline": _timeline(result, duration_s, styles),
+        "scorecard": _scorecard(result),
+        "transcript": (transcript := _transcript(result, styles)),
+        "transcript_long": len(transcript) > LONG_TRANSCRIPT_TURNS,
+        "events": _events(result),
+        "noisy_lines": _noisy_lines(result, styles),
+        "audio": {
+            "href": audio_href,
+            "embedded": bool(audio_href and audio_href.startswith("data:")),
+            "redacted": str(((result.get("meta") or {}).get("redaction") or {}).get("mode", "off")) != "off",
+        },
+        "schema_version": str(result.get("schema_version", "")),
+    }
