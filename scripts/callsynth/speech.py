@@ -1,6 +1,6 @@
 """Real speech for tests, made on the fly with flite / espeak-ng and mixed with numpy.
 
-The project's set-up installs both voices (scripts/setup.sh). Every helper
+The test set-up installs both voices (scripts/setup_test.sh). Every helper
 returns float32 signals at 16 kHz so tests can build calls with known timing.
 """
 

