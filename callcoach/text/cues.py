@@ -300,7 +300,7 @@ BUILTIN_CUES: dict[str, CueSet] = {
         # annoyance at the situation is a complaint ("..., which is frustrating"); worry alone is distress
         "it|that|this|which is|was *2 {anger}",
     ], excludes=["no complaints", "not complaining", "not *1 a *1 complaint", "nothing wrong"],
-        negation_window=2),
+        negation_window=4),
     "escalation_request": cue_set("escalation_request", [
         # the customer asks for someone else, a supervisor or a manager, in any common wording:
         # the agent's superior named ("your manager", "a supervisor", "the boss") ...
@@ -366,7 +366,7 @@ BUILTIN_CUES: dict[str, CueSet] = {
                  "great|perfect|wonderful|brilliant|lovely|fantastic *1 so|now|another|just"]),
     "request": cue_set("request", [
         # the customer brings a problem or a request (applicability of the resolution checks)
-        "i *1 want|need|wanted|needed", "i *1 would like|love", "i was hoping", "can|could|would you *3 help|tell|check|explain|change|cancel|send|look|update|fix|sort|let",
+        "i *1 want|need|wanted|needed", "i *1 would like|love", "i *1 am|was *1 hoping|wondering", "what|how *1 should i", "can|could|would you *3 help|tell|check|explain|change|cancel|send|look|update|fix|sort|let",
         "i am *1 calling|ringing|phoning *2 about|because|to|regarding|for",
         "how *1 do|can|would|should i", "do|does|can|will *1 i|it|my|this *4 need|work|cover|include|have|get",
         "is|are there *1 a|any", "is it *1 possible", "i have|had|got *1 a|an|some *1 question|problem|issue|query",
