@@ -305,6 +305,7 @@ BUILTIN_CUES: dict[str, CueSet] = {
         # the customer asks for someone else, a supervisor or a manager, in any common wording:
         # the agent's superior named ("your manager", "a supervisor", "the boss") ...
         "your|a|the|some|any|another|get|for *1 {chief}", "team|line *1 leader|lead|manager",
+        "the|your head of|office|honcho",
         # ... or someone other, higher or better placed, asked for with a verb
         "speak|talk|word|chat|speaking|talking|put|get|give|transfer|connect|pass|deal|want|need|with|to *3 "
         "someone|somebody|anyone|anybody|person|whoever *1 else|senior|higher|above|more|who|that|in|with|on",
@@ -316,10 +317,10 @@ BUILTIN_CUES: dict[str, CueSet] = {
     ], excludes=[
         "my|our|his|her|their *1 own? {chief}", "i am *2 {chief}", "as *1 a {chief}",
         # a report, not a request: "your manager told me", "I spoke to a supervisor"
-        "{chief} *3 said|says|told|tells|called|asked|approved|rang|sent|emailed|promised",
+        "{chief}|office *3 said|says|told|tells|called|asked|approved|rang|sent|emailed|wrote|promised",
         "spoke|spoken|talked|had *3 {chief}",
         "store|shop|branch|depot|site|restaurant|warehouse|hotel|property|building|account|project *1 {chief}",
-        "in charge of *2 my|the|your|our", "someone|somebody|anyone|anybody else *2 having|has|had|used|collect|pick|sign|is",
+        "in charge of *2 my|the|your|our", "{chief} *2 at|of|in|from *1 our|my", "someone|somebody|anyone|anybody else *2 having|has|had|used|collect|pick|sign|is",
         "go|going|went *1 with",
     ], negation_window=4),
     "leave_threat": cue_set("leave_threat", [
@@ -333,7 +334,10 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "switching|changing|switch|change {rival}",
         "go|going|went|take|taking|took|move|moving *3 elsewhere", "go|going|went|take|taking|took|move|moving *3 somewhere|someplace else",
         "go|going|went|be *1 with *1 someone|somebody *1 else",
-        "lost|losing *1 a|another|your|my|me|us *1 customer|customers|business|custom",
+        "lost|losing *1 a|another|your|my|me|us *2 customer|customers|business|custom",
+        "i|we am|are *1 leaving", "last straw", "had enough *2 of *2 you|your|company|companies|people|service|lot|nonsense|rubbish",
+        "end|ending|terminate|terminating|stop|stopping my|our *1 subscription|contract|membership|account|service|policy|plan",
+        "move|moving|moved|transfer|transferring|take|taking my|our *1 account|accounts|business|money|custom|savings|mortgage",
         "never *3 use|using|shop|shopping|buy|buying|deal|dealing|order|ordering|come|coming|fly|flying|bank|banking *3 with|from|again|you",
         "last time *2 use|using|shop|shopping|buy|buying|deal|dealing|order|ordering|fly|flying|bank|banking|book|booking",
         "will not be *1 renewing|staying|returning|seeing|using|ordering|shopping|coming",
@@ -345,7 +349,9 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "done with *1 the|my|that|form|forms|paperwork|step|page|application|lunch|work|meal",
         "done at|for|in|by|now|yet|soon|already|typing|filling|reading|paying|eating|shopping|here|there|thanks|thank",
         "once|when|after|if|until|till|before i am *1 done", "are you *1 done", "all done",
-        "leave you *2 review|reviews|message|note|voicemail|rating|number|details",
+        "leave|leaving you *2 review|reviews|message|note|voicemail|rating|number|details|feedback",
+        "leaving the|for|on|at|in|home|work|now|tomorrow|today|soon|a|my|it|town|country|house|office|early|later",
+        "account|accounts|money *1 to *1 my|the|a|new *1 address|name|home|card|joint",
         "go|going|went|take|taking|took *3 elsewhere *2 for|to *1 pick|collect|get",
     ], negation_window=3),
     "distress": cue_set("distress", [
