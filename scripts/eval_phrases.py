@@ -2,6 +2,7 @@
 
 Usage:
   python scripts/eval_phrases.py [--errors]            # training set tests/data/phrases.yaml
+                                                       # and the customer cues, customer_cues.yaml
   python scripts/eval_phrases.py --holdout [--errors]  # held-out set tests/data/phrases_holdout.yaml
   python scripts/eval_phrases.py --tune                # semantic threshold on tests/data/paraphrases.yaml
   python scripts/eval_phrases.py --speed               # semantic matcher timing on the demo transcripts
@@ -29,6 +30,7 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "tests" / "data"
 DATA = DATA_DIR / "phrases.yaml"
 HOLDOUT = DATA_DIR / "phrases_holdout.yaml"
 PARAPHRASES = DATA_DIR / "paraphrases.yaml"
+CUSTOMER_CUES = DATA_DIR / "customer_cues.yaml"
 
 
 def evaluate(matcher: Any = None, errors: list[str] | None = None,
@@ -50,10 +52,30 @@ def evaluate(matcher: Any = None, errors: list[str] | None = None,
                     fp += said
                 if errors is not None and said != (label == "positive"):
                     errors.append(f"{check_id}: {'missed' if label == 'positive' else 'false hit'}: {text}")
-        p = tp / (tp + fp) if tp + fp else 1.0
-        r = tp / (tp + fn) if tp + fn else 1.0
-        f = 2 * p * r / (p + r) if p + r else 0.0
-        out[check_id] = (p, r, f)
+        out[check_id] = _scores(tp, fp, fn)
+    return out
+
+
+def _scores(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    p = tp / (tp + fp) if tp + fp else 1.0
+    r = tp / (tp + fn) if tp + fn else 1.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def evaluate_customer(matcher: Any = None, errors: list[str] | None = None,
+                      data: Path = CUSTOMER_CUES) -> dict[str, tuple[float, float, float]]:
+    """customer cue set -> (precision, recall, f1) over labelled customer utterances
+    (the cue sets that decide which checks apply and feed the trajectory)."""
+    labelled = yaml.safe_load(data.read_text(encoding="utf-8"))
+    out = {}
+    for cue, sets in labelled.items():
+        said = {label: [bool(detect(BUILTIN_CUES[cue], normalize(t), matcher)) for t in sets[label]]
+                for label in ("positive", "negative")}
+        tp, fp = sum(said["positive"]), sum(said["negative"])
+        if errors is not None:
+            errors += [f"{cue}: missed: {t}" for t, f in zip(sets["positive"], said["positive"]) if not f]
+            errors += [f"{cue}: false hit: {t}" for t, f in zip(sets["negative"], said["negative"]) if f]
+        out[cue] = _scores(tp, fp, len(said["positive"]) - tp)
     return out
 
 
@@ -146,6 +168,19 @@ def speed() -> None:
     print(f"{len(long_call)}-turn call ({n_agent} agent turns), cold clause cache: {long_s:.2f} s")
 
 
+def _table(what: str, plain: dict[str, tuple[float, float, float]],
+           sem: dict[str, tuple[float, float, float]] | None) -> None:
+    print(f"| {what} | P (patterns) | R (patterns) | F1 (patterns) | P (+semantic) | R (+semantic) | F1 (+semantic) |")
+    print("|---|---|---|---|---|---|---|")
+    for cid, (p, r, f) in plain.items():
+        extra = "n/a | n/a | n/a" if sem is None else "{:.2f} | {:.2f} | {:.2f}".format(*sem[cid])
+        print(f"| {cid} | {p:.2f} | {r:.2f} | {f:.2f} | {extra} |")
+    for name, scores in (("patterns", plain), ("+semantic", sem or {})):
+        if scores:
+            print(f"macro {name}: P {np.mean([s[0] for s in scores.values()]):.2f} "
+                  f"R {np.mean([s[1] for s in scores.values()]):.2f}")
+
+
 def main() -> int:
     from callcoach.text.semantic import load_matcher
 
@@ -165,15 +200,12 @@ def main() -> int:
     plain = evaluate(None, errs, data)
     sem_errs: list[str] = []
     sem = evaluate(matcher, sem_errs, data) if matcher else None
-    print("| check | P (patterns) | R (patterns) | F1 (patterns) | P (+semantic) | R (+semantic) | F1 (+semantic) |")
-    print("|---|---|---|---|---|---|---|")
-    for cid, (p, r, f) in plain.items():
-        extra = "n/a | n/a | n/a" if sem is None else "{:.2f} | {:.2f} | {:.2f}".format(*sem[cid])
-        print(f"| {cid} | {p:.2f} | {r:.2f} | {f:.2f} | {extra} |")
-    for name, scores in (("patterns", plain), ("+semantic", sem or {})):
-        if scores:
-            print(f"macro {name}: P {np.mean([s[0] for s in scores.values()]):.2f} "
-                  f"R {np.mean([s[1] for s in scores.values()]):.2f}")
+    _table("check", plain, sem)
+    if data == DATA:
+        print(f"\ncustomer cues: {CUSTOMER_CUES.name}")
+        plain_c = evaluate_customer(None, errs)
+        sem_c = evaluate_customer(matcher, sem_errs) if matcher else None
+        _table("customer cue", plain_c, sem_c)
     if "--errors" in sys.argv:
         print("\npatterns:", *errs, sep="\n  ")
         print("\n+semantic:", *sorted(set(sem_errs) - set(errs)), sep="\n  ")

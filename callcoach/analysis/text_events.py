@@ -79,12 +79,34 @@ def abuse_inferred_from_replies(agent: Sequence[Utterance], customer: Sequence[U
     return tuple(found)
 
 def customer_upset_moments(turns: tuple[Turn, ...]) -> tuple[Evidence, ...]:
-    """Where the customer's words say they are upset, for the trajectory: a complaint cue, or a
-    worry cue in a turn where the customer is not settling down ("Okay. Sorry. I'm just stressed."
-    is a customer calming, not one still upset)."""
+    """Where the customer's words say they are upset, for the trajectory: a complaint cue (asking
+    for someone higher and threatening to leave included: "I'm done with this company, I'm
+    switching providers" at the end of a call leaves it ``not_calmer``), or a worry cue in a turn
+    where the customer is not settling down ("Okay. Sorry. I'm just stressed." is a customer
+    calming, not one still upset)."""
     _, customer, grievance = sides(turns)
     unsettled = [u for u in customer if not find_cues(BUILTIN_CUES["settled"], u.norm)[0]]
     return tuple(sorted(grievance + first_hits(unsettled, "distress"), key=lambda e: e.start_s))
+
+
+def raised_voice_is_pleased(customer: Sequence[Utterance], events: Sequence[Event],
+                            said_upset: bool) -> bool:
+    """Whether the customer's raised voice is excitement or a loud line rather than upset.
+
+    Raised pitch and loudness are arousal, not anger: a customer delighted that
+    the fault is fixed ("Oh my gosh, you're a miracle worker! Thank you so
+    much!") measures as raised. When the customer's words never complain,
+    worry, abuse, ask for someone higher or threaten to leave (``said_upset``
+    false) and a raised stretch of theirs says they are pleased (a ``settled``
+    cue: thanks, "that's great", "sounds good"), the raised voice does not make
+    the empathy and de-escalation checks apply.
+    """
+    raised = [e for e in events if e.role == "customer" and e.type == "raised_voice"]
+    if said_upset or not raised:
+        return False
+    return any(e.start_s < u.turn.end_s and u.turn.start_s < e.end_s
+               and find_cues(BUILTIN_CUES["settled"], u.norm)[0]
+               for u in customer for e in raised)
 
 
 def inferred_abuse(turns: tuple[Turn, ...], events: Sequence[Event]) -> tuple[Event, ...]:

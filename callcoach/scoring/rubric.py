@@ -22,13 +22,13 @@ CATEGORIES = ("tone", "empathy", "language", "resolution", "boundaries")
 ROLES = ("agent",)
 CONDITIONS: dict[str, str] = {
     "always": "every call",
-    "customer_grievance": "the customer complains, raises their voice or threatens",
+    "customer_grievance": "the customer complains (asking for someone higher or threatening to leave included), raises their voice or threatens",
     "customer_request": "the customer brings a problem or a request (almost every service call)",
     "customer_upset": "the customer has a grievance or was upset at any point",
     "customer_raised": "the customer had a raised-voice event",
     "customer_abusive": "the customer swore, insulted or threatened",
     "customer_threat": "the customer made a legal, violent or review threat",
-    "customer_upset_late": "the customer is still upset in the last third of the call",
+    "customer_upset_late": "the customer is still upset in the last third of the call, or asked for someone higher",
 }
 EVENT_TYPES = ("raised_voice", "rapid_speech", "interruption", "long_silence",
                "patience_violation", "threat")

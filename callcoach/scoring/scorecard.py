@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from callcoach.analysis.text_events import THREAT_LABELS, abuse_inferred_from_replies
+from callcoach.analysis.text_events import THREAT_LABELS, abuse_inferred_from_replies, raised_voice_is_pleased
 from callcoach.records import CheckResult, Event, Evidence, Scorecard, Turn
 from callcoach.scoring.rubric import Check, Rubric
 from callcoach.text.cues import BUILTIN_CUES
@@ -200,6 +200,7 @@ class _Context:
     grievance: tuple[Evidence, ...]
     request: tuple[Evidence, ...] = ()
     distress: tuple[Evidence, ...] = ()
+    asked_higher: tuple[Evidence, ...] = ()  # the customer asking for someone else or higher
 
     def of(self, role: str, *types: str) -> list[Event]:
         return [e for e in self.events if e.role == role and e.type in types]
@@ -209,7 +210,11 @@ class _Context:
 
 
 def _condition(name: str, ctx: _Context) -> tuple[bool, list[Evidence]]:
-    """Whether a check applies, and the moments that made it apply (for fail evidence)."""
+    """Whether a check applies, and the customer's moments that made it apply.
+
+    The moments only time the agent's reply that a failed check points at
+    (:func:`_reply_to`); they are never the evidence of an agent check.
+    """
     raised = ctx.of("customer", "raised_voice")
     abuse = ctx.abuse()
     grievance = list(ctx.grievance) + [event_evidence(e) for e in raised + abuse]
@@ -235,11 +240,13 @@ def _condition(name: str, ctx: _Context) -> tuple[bool, list[Evidence]]:
         threats = [e for e in abuse if e.detail.startswith(THREAT_LABELS)]
         return bool(threats), [event_evidence(e) for e in threats]
     if name == "customer_upset_late":
-        late = [e for e in raised + abuse if e.start_s >= ctx.end_s * 2 / 3]
-        late_ev = [event_evidence(e) for e in late]
-        if not late_ev and ctx.customer and ctx.trajectory == "not_calmer":
-            late_ev = [turn_evidence(ctx.customer[-1].turn)]
-        return bool(late) or ctx.trajectory == "not_calmer", late_ev
+        # still upset in the last third (raised, abusive, complaining or threatening to leave), or
+        # asking for someone higher at any point: that request is the agent's cue to escalate
+        late = [g for g in grievance if g.start_s >= ctx.end_s * 2 / 3]
+        moments = sorted(late + list(ctx.asked_higher), key=lambda e: e.start_s)
+        if not moments and ctx.customer and ctx.trajectory == "not_calmer":
+            moments = [turn_evidence(ctx.customer[-1].turn)]
+        return bool(moments) or ctx.trajectory == "not_calmer", moments
     raise ValueError(f"unknown condition {name!r}")  # the rubric loader prevents this
 
 
@@ -348,6 +355,26 @@ def _personalize(ctx: _Context) -> list[Evidence]:
     return found
 
 
+REPLY_MIN_WORDS = 3
+
+
+def _reply_to(ctx: _Context, moments: Sequence[Evidence]) -> list[Evidence]:
+    """The agent's answer to the first of ``moments``: where a missing cue was owed.
+
+    An agent check is judged on the agent's side only, so a failed check points
+    at the agent's own turn, never at the customer's words or voice: the first
+    agent turn of :data:`REPLY_MIN_WORDS`+ words that starts after the moment
+    (any agent turn when none is that long; the agent's last turn when the
+    customer had the last word). With no moment, the agent's first such turn.
+    """
+    if not ctx.agent:
+        return []
+    at = moments[0].start_s if moments else float("-inf")
+    after = [u for u in ctx.agent if u.turn.start_s > at] or [ctx.agent[-1]]
+    reply = next((u for u in after if len(u.norm.tokens) >= REPLY_MIN_WORDS), after[0])
+    return [turn_evidence(reply.turn)]
+
+
 def _run(check: Check, ctx: _Context, needed: list[Evidence], matcher: Similarity | None,
          ) -> tuple[str, list[Evidence], str]:
     """(status, evidence, better_phrasing) for an applicable check."""
@@ -363,7 +390,7 @@ def _run(check: Check, ctx: _Context, needed: list[Evidence], matcher: Similarit
                     if any(a.start_s < c.end_s + win and c.start_s - win < a.end_s for c in cust)]
         if mirrored:
             return "fail", [event_evidence(e) for e in mirrored], ""
-        return "pass", [event_evidence(e) for e in cust[:1]], ""
+        return "pass", _reply_to(ctx, [event_evidence(e) for e in cust[:1]]), ""
     if det.type == "patience":
         found = _patience_violations(ctx, det.get("gap_s"), det.get("min_words"))
         ok = len(found) <= det.get("max_count")
@@ -380,13 +407,13 @@ def _run(check: Check, ctx: _Context, needed: list[Evidence], matcher: Similarit
         hits = _hits(_cue_set(check), after, None)
         if hits:
             return "pass", [evidence_at(u, h.start, h.end) for u, h in hits[:3]], ""
-        return "fail", [event_evidence(e) for e in abuse[:3]], ""
+        return "fail", _reply_to(ctx, [event_evidence(e) for e in abuse[:1]]), ""
     cues = _cue_set(check)
     if det.type == "cue_present":
         hits = _hits(cues, ctx.agent, matcher, ctx)
         if hits:
             return "pass", [evidence_at(u, h.start, h.end) for u, h in hits[:3]], ""
-        return "fail", needed[:1] or [turn_evidence(u.turn) for u in ctx.customer[:1]], ""
+        return "fail", _reply_to(ctx, needed), ""
     # cue_absent: the cues are the things the agent should not say
     hits = _hits(cues, ctx.agent, None)
     if hits:
@@ -424,8 +451,13 @@ def score_call(rubric: Rubric, turns: tuple[Turn, ...], events: tuple[Event, ...
         request = tuple(turn_evidence(u.turn) for u in customer if "?" in u.turn.text)[:1]
     end_s = max([t.end_s for t in turns] + [e.end_s for e in events] + [0.0])
     events = tuple(events) + abuse_inferred_from_replies(agent, customer, events, grievance)
+    abuse = any(e.role == "customer" and e.type == "threat" for e in events)
+    if raised_voice_is_pleased(customer, events, bool(grievance or distress or abuse)):
+        # nothing else says upset, so neither does the trajectory built on the raised voice
+        events = tuple(e for e in events if not (e.role == "customer" and e.type == "raised_voice"))
+        trajectory = "not_upset"
     ctx = _Context(agent, customer, tuple(sorted(events, key=lambda e: e.start_s)), trajectory,
-                   end_s, grievance, request, distress)
+                   end_s, grievance, request, distress, first_hits(customer, "escalation_request"))
 
     results: list[CheckResult] = []
     for check in rubric.enabled_checks():

@@ -172,6 +172,9 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "my|a|the|our manager|supervisor *1 will|can|shall|is *2 call|contact|ring|phone|email|review|look|reach",
         # the verb lost to the recogniser: "I last collected this to my manager now"
         "this|it to my|our|a manager|supervisor",
+        # fetching or handing over to a superior: "let me get my manager", "see if my supervisor is free"
+        "get|fetch|find|ask|grab|hand|involve|if|whether|handing|getting *5 {chief}|leader",
+        "someone|somebody|person|colleague *2 senior|charge|above|higher",
     ], excludes=["{boss} will say", "{boss} *2 is not", "do not need *3 {boss}",
                  "no *1 manager|supervisor", "asking for *2 manager|supervisor",
                  "not *3 escalate|transfer|connect"],
@@ -292,11 +295,65 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "keep|kept *1 getting|being *1 charged|disconnected|transferred|cut", "keeps *1 happening|dropping|crashing|breaking",
         "mistake|error on *2 bill|invoice|account|statement", "waste of *1 time|money",
         "this is not *1 okay|acceptable|right|fair", "hung up on me", "lied to me", "nobody cares",
+        "thanks for nothing", "thank you for nothing",
         "keep|keeps|kept *2 showing|giving|throwing *2 error|errors",
         # annoyance at the situation is a complaint ("..., which is frustrating"); worry alone is distress
         "it|that|this|which is|was *2 {anger}",
     ], excludes=["no complaints", "not complaining", "not *1 a *1 complaint", "nothing wrong"],
-        negation_window=2),
+        negation_window=4),
+    "escalation_request": cue_set("escalation_request", [
+        # the customer asks for someone else, a supervisor or a manager, in any common wording:
+        # the agent's superior named ("your manager", "a supervisor", "the boss") ...
+        "your|a|the|some|any|another|get|for *1 {chief}", "team|line *1 leader|lead|manager",
+        "the|your head of|office|honcho",
+        # ... or someone other, higher or better placed, asked for with a verb
+        "speak|talk|word|chat|speaking|talking|put|get|give|transfer|connect|pass|deal|want|need|with|to *3 "
+        "someone|somebody|anyone|anybody|person|whoever *1 else|senior|higher|above|more|who|that|in|with|on",
+        "someone|somebody|anyone|anybody else *3 speak|talk|deal|help|on|there",
+        "anyone|anybody|someone|somebody|person|whoever *2 above|higher|senior|charge|authority",
+        "over|above *1 your|you *1 head?", "higher up", "up the chain|ladder",
+        "who is *1 your|in *1 {higher}", "put|transfer|pass|connect|send|forward|switch me *2 to|through|over *3 {higher}",
+        "take|taking *1 this|it|that|things *1 higher|further", "escalate|escalated|escalating",
+    ], excludes=[
+        "my|our|his|her|their *1 own? {chief}", "i am *2 {chief}", "as *1 a {chief}",
+        # a report, not a request: "your manager told me", "I spoke to a supervisor"
+        "{chief}|office *3 said|says|told|tells|called|asked|approved|rang|sent|emailed|wrote|promised",
+        "spoke|spoken|talked|had *3 {chief}",
+        "store|shop|branch|depot|site|restaurant|warehouse|hotel|property|building|account|project *1 {chief}",
+        "in charge of *2 my|the|your|our", "{chief} *2 at|of|in|from *1 our|my", "someone|somebody|anyone|anybody else *2 having|has|had|used|collect|pick|sign|is",
+        "go|going|went *1 with",
+    ], negation_window=4),
+    "leave_threat": cue_set("leave_threat", [
+        # a closing complaint or a threat to take their custom elsewhere (an upset cue late in the call)
+        "i|we am|are *1 done with *3 you|this|your|company|people|lot|service|business|bank|firm",
+        "i am *1 done", "i|we am|are *2 cancelling|canceling",
+        "i|we will *1 cancel *2 everything|account|contract|subscription|membership|policy|service|plan",
+        "cancel *2 everything|whole|lot|all", "out of *2 contract|agreement|plan|deal|subscription",
+        "switching|changing|switch|change|moving|move|going|go|went|moved|switched|take|taking *1 to|over|my *3 competitor|competitors",
+        "to|over|at|for|with|find|get|try|use|look|looking|shop|shopping *1 a|an? another|other|different|new|rival|competing *1 {rival}",
+        "switching|changing|switch|change {rival}",
+        "go|going|went|take|taking|took|move|moving *3 elsewhere", "go|going|went|take|taking|took|move|moving *3 somewhere|someplace else",
+        "go|going|went|be *1 with *1 someone|somebody *1 else",
+        "lost|losing *1 a|another|your|my|me|us *2 customer|customers|business|custom",
+        "i|we am|are *1 leaving", "last straw", "had enough *2 of *2 you|your|company|companies|people|service|lot|nonsense|rubbish",
+        "end|ending|terminate|terminating|stop|stopping my|our *1 subscription|contract|membership|account|service|policy|plan",
+        "move|moving|moved|transfer|transferring|take|taking my|our *1 account|accounts|business|money|custom|savings|mortgage",
+        "never *3 use|using|shop|shopping|buy|buying|deal|dealing|order|ordering|come|coming|fly|flying|bank|banking *3 with|from|again|you",
+        "last time *2 use|using|shop|shopping|buy|buying|deal|dealing|order|ordering|fly|flying|bank|banking|book|booking",
+        "will not be *1 renewing|staying|returning|seeing|using|ordering|shopping|coming",
+        "leave|leaving you|your|this *1 company|bank|lot?",
+        "close|closing|shut|shutting *1 my|our|the *1 account|accounts",
+        "my|our|the last *1 order|month|payment|bill|purchase|booking *2 with|from",
+    ], excludes=[
+        # "I'm done with the form", "once I'm done at work", "are you done", "I think I'm done, thanks"
+        "done with *1 the|my|that|form|forms|paperwork|step|page|application|lunch|work|meal",
+        "done at|for|in|by|now|yet|soon|already|typing|filling|reading|paying|eating|shopping|here|there|thanks|thank",
+        "once|when|after|if|until|till|before i am *1 done", "are you *1 done", "all done",
+        "leave|leaving you *2 review|reviews|message|note|voicemail|rating|number|details|feedback",
+        "leaving the|for|on|at|in|home|work|now|tomorrow|today|soon|a|my|it|town|country|house|office|early|later",
+        "account|accounts|money *1 to *1 my|the|a|new *1 address|name|home|card|joint",
+        "go|going|went|take|taking|took *3 elsewhere *2 for|to *1 pick|collect|get",
+    ], negation_window=3),
     "distress": cue_set("distress", [
         # the customer says they are worried or upset without blaming anyone (acknowledge applies)
         "i am *2 {worry}|{anger}", "i feel *2 {worry}|{anger}", "worried|scared sick", "please help me",
@@ -306,10 +363,16 @@ BUILTIN_CUES: dict[str, CueSet] = {
     "settled": cue_set("settled", [
         # the customer settling down: thanks, relief, an apology of their own ("Okay. Sorry. I'm just stressed.")
         "thank you", "thanks", "that helps", "relief", "appreciate", "sorry", "that is *1 great|fine|perfect|good",
-    ], excludes=["thanks for nothing", "thank you for nothing", "no thanks", "sorry but", "you will be sorry", "be sorry"]),
+        # pleased: "Oh my gosh, you're a miracle worker", "Yeah, let's do it", "sounds good"
+        "great|perfect|wonderful|awesome|brilliant|lovely|amazing|excellent|fantastic|miracle",
+        "sounds good|fine|right", "makes sense", "let us do it|that",
+    ], excludes=["thanks for nothing", "thank you for nothing", "no thanks", "sorry but", "you will be sorry", "be sorry",
+                 # sarcasm: "oh great, another week", "just perfect"
+                 "oh|just|well great|perfect|wonderful|brilliant|lovely|fantastic",
+                 "great|perfect|wonderful|brilliant|lovely|fantastic *1 so|now|another|just"]),
     "request": cue_set("request", [
         # the customer brings a problem or a request (applicability of the resolution checks)
-        "i *1 want|need|wanted|needed", "i *1 would like|love", "i was hoping", "can|could|would you *3 help|tell|check|explain|change|cancel|send|look|update|fix|sort|let",
+        "i *1 want|need|wanted|needed", "i *1 would like|love", "i *1 am|was *1 hoping|wondering", "what|how *1 should i", "can|could|would you *3 help|tell|check|explain|change|cancel|send|look|update|fix|sort|let",
         "i am *1 calling|ringing|phoning *2 about|because|to|regarding|for",
         "how *1 do|can|would|should i", "do|does|can|will *1 i|it|my|this *4 need|work|cover|include|have|get",
         "is|are there *1 a|any", "is it *1 possible", "i have|had|got *1 a|an|some *1 question|problem|issue|query",

@@ -85,6 +85,17 @@ SLOTS: dict[str, tuple[str, ...]] = {
                "pathetic", "clown", "clowns", "imbecile", "dumb", "retard", "loser",
                "liar", "liars", "thief", "thieves", "scammer", "scammers", "crooks",
                "joke", "worthless", "brainless", "clueless", "ignorant"),
+    # who a customer asks for when they want the call taken higher
+    "higher": ("manager", "managers", "supervisor", "supervisors", "boss", "bosses", "superior",
+               "superiors", "senior", "leader", "lead", "management", "escalations", "charge",
+               "authority"),
+    # the agent's superiors, when the customer names them
+    "chief": ("manager", "managers", "supervisor", "supervisors", "boss", "bosses", "superior",
+              "superiors", "management"),
+    # who a customer takes their custom to
+    "rival": ("provider", "providers", "company", "companies", "supplier", "suppliers", "bank",
+              "banks", "network", "networks", "firm", "insurer", "competitor", "competitors",
+              "broadband", "carrier", "airline"),
     "lawyer": ("lawyer", "lawyers", "attorney", "attorneys", "solicitor", "solicitors",
                "legal", "court", "lawsuit", "sue", "suing", "ombudsman", "regulator",
                "bbb", "fcc", "ftc", "police", "cops"),

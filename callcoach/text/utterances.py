@@ -96,16 +96,26 @@ def turn_evidence(turn: Turn) -> Evidence:
 def event_evidence(e: Event) -> Evidence:
     return Evidence(e.start_s, e.end_s, e.detail or e.type)
 
+# the customer's words that state a grievance: a complaint, asking for someone higher
+# ("can I talk to your boss"), or a closing complaint / threat to leave ("you've lost a customer")
+GRIEVANCE_CUES = ("grievance", "escalation_request", "leave_threat")
+
+
 def sides(turns: tuple[Turn, ...]) -> tuple[tuple[Utterance, ...], tuple[Utterance, ...], tuple[Evidence, ...]]:
     """The agent's and the customer's utterances, and where the customer states a grievance."""
     loops = asr_loops(turns)
     utterances = [utterance(t, loops) for t in turns]
     agent = tuple(u for u in utterances if u.turn.role == "agent")
     customer = tuple(u for u in utterances if u.turn.role == "customer")
-    return agent, customer, first_hits(customer, "grievance")
+    return agent, customer, first_hits(customer, *GRIEVANCE_CUES)
 
 
-def first_hits(utterances: Sequence[Utterance], cue_name: str) -> tuple[Evidence, ...]:
-    """Evidence of the first hit of a built-in cue set in each utterance that has one."""
-    return tuple(evidence_at(u, h.start, h.end) for u in utterances
-                 for h in find_cues(BUILTIN_CUES[cue_name], u.norm)[0][:1])
+def first_hits(utterances: Sequence[Utterance], *cue_names: str) -> tuple[Evidence, ...]:
+    """Evidence of the first hit of the built-in cue sets ``cue_names`` in each utterance that has one."""
+    out = []
+    for u in utterances:
+        hits = [h for name in cue_names for h in find_cues(BUILTIN_CUES[name], u.norm)[0]]
+        if hits:
+            first = min(hits, key=lambda h: h.start)
+            out.append(evidence_at(u, first.start, first.end))
+    return tuple(out)

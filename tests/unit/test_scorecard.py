@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from callcoach.analysis.text_events import find_text_events
+from callcoach.analysis.text_events import customer_upset_moments, find_text_events
 from callcoach.records import Event, Turn, Word
 from callcoach.scoring.rubric import load_rubric
 from callcoach.scoring.scorecard import score_call
@@ -46,13 +47,15 @@ def test_apology_na_without_grievance() -> None:
     assert status(card, "personalize") == "pass"
 
 
-def test_missing_apology_points_at_complaint() -> None:
+def test_missing_apology_points_at_the_agent_reply_to_the_complaint() -> None:
+    """An agent check fails on the agent's side: the reply where the apology was owed,
+    not the customer's complaint."""
     card = score([turn("customer", 0, "This is ridiculous, my parcel never arrived."),
                   turn("agent", 5, "Okay, what's the order number?")])
     r = result(card, "apology")
     assert r.status == "fail"
-    assert r.evidence[0].start_s == pytest.approx(0.8)  # the word "ridiculous"
-    assert "ridiculous" in r.evidence[0].text
+    assert r.evidence[0].start_s == pytest.approx(5)
+    assert r.evidence[0].text == "Okay, what's the order number?"
 
 
 def test_boundary_pass_after_abuse_and_agent_not_penalised() -> None:
@@ -218,3 +221,187 @@ def test_solution_as_a_commitment_a_remedy_on_its_way_or_an_answer(agent: str) -
     card = score([turn("customer", 0, "Hello, I'd like to sort out my bin collection please."),
                   turn("agent", 5, agent)])
     assert status(card, "solution") == "pass"
+
+
+# ------------------------------------------------------------ applicability follows the call
+
+_EMPATHY_AND_DEESCALATION = ("acknowledge", "apology", "patience", "ownership", "escalation",
+                             "no_mirroring", "boundary")
+
+
+def _calm_purchase() -> list[Turn]:
+    return [turn("agent", 0, "Thanks for calling Northwind, this is Dana, how can I help?"),
+            turn("customer", 4, "Hi, I'd like to buy the blue kettle from your website."),
+            turn("agent", 9, "Of course. I can order that for you now, it will arrive on Friday."),
+            turn("customer", 15, "Oh that's great, thank you so much!"),
+            turn("agent", 19, "You're welcome, have a lovely day.")]
+
+
+@pytest.mark.parametrize("trajectory", ["not_upset", "not_calmer"])
+def test_calm_call_without_grievance_leaves_empathy_and_deescalation_na(trajectory: str) -> None:
+    """A polite purchase: no complaint, no worry, no abuse. Even when the prosody marks the
+    delighted customer's "thank you so much!" as raised (and the trajectory follows it),
+    the checks that answer an upset customer do not apply."""
+    raised = [event("raised_voice", "customer", 15, 17)] if trajectory == "not_calmer" else []
+    card = score(_calm_purchase(), raised, trajectory)
+    for check in _EMPATHY_AND_DEESCALATION:
+        assert status(card, check) == "na", check
+    assert status(card, "solution") == "pass"
+
+
+def test_raised_voice_still_counts_when_the_words_are_not_pleased() -> None:
+    """A raised customer whose complaint the cue lists miss is still upset: the raised
+    voice is set aside only when the raised words themselves say the customer is pleased."""
+    turns = [turn("agent", 0, "Hello, Northwind, this is Dana."),
+             turn("customer", 3, "My laptop won't even switch on and I bought it on Saturday."),
+             turn("agent", 9, "Have you charged it?"),
+             turn("customer", 12, "Of course I charged it!")]
+    card = score(turns, [event("raised_voice", "customer", 12, 14)], "not_calmer")
+    assert status(card, "acknowledge") == "fail"
+    assert status(card, "no_mirroring") == "pass"
+
+
+def test_pleased_raised_voice_does_not_hide_a_complaint() -> None:
+    turns = _calm_purchase()
+    turns[1] = turn("customer", 4, "Hi, the kettle I bought arrived broken, this is ridiculous.")
+    card = score(turns, [event("raised_voice", "customer", 15, 17)], "calmer")
+    assert status(card, "apology") == "fail" and status(card, "acknowledge") == "fail"
+
+
+@pytest.mark.parametrize("asked", [
+    "I want to speak to someone who can actually help me.",
+    "Put me through to whoever's in charge.",
+    "Can I talk to your boss?",
+    "Get me someone else.",
+    "I'd like to take this higher.",
+    "Is there anyone above you?",
+])
+def test_a_request_for_someone_higher_makes_escalation_apply(asked: str) -> None:
+    """Asked for someone else at any point, the agent is judged on escalating: it fails when
+    they do not, passes when they do, and the request is a grievance (apology applies)."""
+    turns = [turn("agent", 0, "Hello, Northwind billing, this is Dana."),
+             turn("customer", 3, "My bill went up again."),
+             turn("agent", 7, "That's the new tariff, it applies to everyone."),
+             turn("customer", 12, asked),
+             turn("agent", 17, "Let me see what I can do about the tariff."),
+             turn("customer", 22, "Okay."),
+             turn("agent", 24, "Anything else today?"),
+             turn("customer", 27, "No."),
+             turn("agent", 29, "Thanks for calling, goodbye.")]
+    card = score(turns)
+    assert status(card, "escalation") == "fail" and status(card, "apology") == "fail"
+    assert result(card, "escalation").evidence[0].start_s == 17  # the agent's answer to it
+    turns[4] = turn("agent", 17, "Of course, let me get my supervisor for you.")
+    assert status(score(turns), "escalation") == "pass"
+
+
+def test_customer_asking_after_their_own_boss_is_no_escalation_request() -> None:
+    card = score([turn("agent", 0, "Hello, Northwind, this is Dana."),
+                  turn("customer", 3, "I'd like to book a delivery, I need to call my boss at work first."),
+                  turn("agent", 9, "Sure, I can book it for Friday.")])
+    assert status(card, "escalation") == "na"
+
+
+@pytest.mark.parametrize("threat", [
+    "I'm done with this company.",
+    "Forget it, I'm cancelling.",
+    "I'm switching providers.",
+    "You've lost a customer.",
+    "I'll take my business elsewhere.",
+])
+def test_a_closing_threat_to_leave_is_an_upset_moment_late_in_the_call(threat: str) -> None:
+    """The text side of the trajectory: the customer's closing threat to leave is among the
+    upset words handed to events.analyse, at its time; the scorecard sees a customer still
+    upset late, so escalation applies."""
+    turns = [turn("agent", 0, "Hello, Northwind, this is Dana."),
+             turn("customer", 3, "My order is late again."),
+             turn("agent", 8, "It's with the courier, there's nothing I can do."),
+             turn("customer", 13, threat)]
+    moments = customer_upset_moments(tuple(turns))
+    assert [m.start_s for m in moments] == [pytest.approx(3.8), pytest.approx(13, abs=0.9)]  # "is late", the threat
+    assert status(score(turns), "escalation") == "fail"
+
+
+def test_trajectory_not_calmer_when_the_customer_ends_on_a_threat_to_leave() -> None:
+    """Through events.analyse, as the pipeline calls it: the same complaining customer ends
+    calmer with thanks, and not calmer when the last words are a threat to leave."""
+    from callcoach.analysis.events import analyse
+    from callcoach.records import Audio, AudioInfo, Diarization, SpeechSegment
+    from callcoach.settings import EventThresholds
+
+    def trajectory(last: str) -> str:
+        turns = (turn("agent", 0, "Hello, Northwind, this is Dana, how can I help?"),
+                 turn("customer", 5, "This is ridiculous, my order never arrived, it's the third time."),
+                 turn("agent", 11, "I'm sorry, I can send a replacement tomorrow."),
+                 turn("customer", 17, "Tomorrow? I needed it today, what a waste of my time."),
+                 turn("agent", 23, "I understand, I'll also refund the delivery charge."),
+                 turn("customer", 29, last))
+        sr = 16_000
+        samples = np.random.default_rng(0).normal(0, 1e-4, (2, 35 * sr)).astype(np.float32)
+        audio = Audio(AudioInfo("call.wav", 35.0, sr, 2), samples, sr)
+        diar = Diarization(tuple(SpeechSegment(t.role, t.start_s, t.end_s) for t in turns),
+                           ("agent", "customer"), "test", {"agent": 0, "customer": 1})
+        upset = tuple((m.start_s, m.end_s) for m in customer_upset_moments(turns))
+        return analyse(audio, diar, turns, {"agent": "agent", "customer": "customer"},
+                       {"agent": 0.9, "customer": 0.9}, find_text_events(turns), EventThresholds(),
+                       upset).trajectory
+
+    assert trajectory("Okay, that's fine, thank you.") == "calmer"
+    assert trajectory("Forget it, you've lost a customer, I'm switching providers.") == "not_calmer"
+
+
+# ------------------------------------------------------------ evidence is the agent's own
+
+def _within_agent(ev, turns, events) -> bool:
+    """Whether an evidence span is the agent's: inside an agent turn, or an agent event."""
+    return any(t.role == "agent" and t.start_s - 0.01 <= ev.start_s and ev.end_s <= t.end_s + 0.01
+               for t in turns) or any(
+        e.role == "agent" and (e.start_s, e.end_s) == (ev.start_s, ev.end_s) for e in events)
+
+
+def test_boundary_fail_points_at_the_agent_reply_not_the_abuse() -> None:
+    turns = [turn("customer", 0, "You're a useless idiot."),
+             turn("agent", 4, "What's your account number?")]
+    r = result(score(turns), "boundary")
+    assert r.status == "fail" and r.evidence[0].start_s == 4
+
+
+def test_no_agent_check_quotes_the_customer() -> None:
+    """Every check is the agent's, so its evidence (pass or fail) is the agent's words or the
+    agent's own events, on every demo call and corpus dialogue (from their true words).
+    document_threats is the exception by design: it is the log of the customer's threats."""
+    import json
+    from pathlib import Path
+
+    import make_calls
+
+    root = Path(__file__).resolve().parents[2]
+
+    calls = []
+    for path in sorted((root / "corpus" / "dialogues").glob("*.yaml")):
+        spec = make_calls.load_spec(path)
+        durations = [len(t["text"].split()) / 2.5 + 0.2 for t in spec["turns"]]
+        placed = make_calls.place_turns(spec["turns"], durations)
+        turns = [Turn(p.role, p.role, p.start_s, p.end_s, p.text, tuple(
+            Word(w, p.start_s + i * (p.end_s - p.start_s) / len(p.text.split()),
+                 p.start_s + (i + 1) * (p.end_s - p.start_s) / len(p.text.split()), 1.0, p.role)
+            for i, w in enumerate(p.text.split()))) for p in placed]
+        events = [event(e["type"], e["role"], e["start_s"], e["end_s"])
+                  for e in make_calls.derive_events(placed) if e["type"] != "threat"]
+        calls.append((path.stem, turns, events, spec["expected"]["customer_trajectory"]))
+    for path in sorted((root / "audio_samples").glob("*.truth.json")):
+        truth = json.loads(path.read_text(encoding="utf-8"))
+        turns = [Turn(t["role"], t["role"], t["start_s"], t["end_s"], t["text"], ()) for t in truth["turns"]]
+        events = [event(e["type"], e["role"], e["start_s"], e["end_s"]) for e in truth["events"] if e["type"] != "threat"]
+        calls.append((path.stem, turns, events, truth["expected"]["customer_trajectory"]))
+    failed = 0
+    for name, turns, events, trajectory in calls:
+        all_events = tuple(events) + find_text_events(tuple(turns))
+        card = score_call(RUBRIC, tuple(turns), all_events, trajectory, matcher=False)
+        for c in card.checks:
+            failed += c.status == "fail"
+            if c.id == "document_threats":
+                continue
+            for ev in c.evidence:
+                assert _within_agent(ev, turns, all_events), (name, c.id, c.status, ev)
+    assert failed > 100  # the failed checks were looked at too
