@@ -304,3 +304,18 @@ def test_a_new_days_calls_add_to_the_trend_without_rescoring_old_ones(tmp_path):
     ann = next(a for a in trend.agents if a.name == "ann")
     assert sorted(ann.weeks) == ["2026-11-23", "2026-11-30"] and ann.calls == 4  # weeks from the file times
     assert "2026-W49" in (out / "trends.csv").read_text()
+
+
+def test_a_rescored_call_keeps_its_reviewers_correction(tmp_path):
+    src = tmp_path / "calls"
+    src.mkdir()
+    (src / "ann__a.wav").write_bytes(b"RIFF-a")
+    out = tmp_path / "qa"
+    score_paths([src], out, workers=1, scorer_factory=FakeScorer)
+    machine = status_of(json.loads((out / "ann__a.json").read_text()), "calm_tone")["status"]
+    flipped = "fail" if machine == "pass" else "pass"
+    review_calls(out, [Review("ann__a", "calm_tone", flipped, "Dana")])
+    score_paths([src], out, workers=1, scorer_factory=FakeScorer, force=True)
+    shown = status_of(json.loads((out / "ann__a.json").read_text()), "calm_tone")
+    assert shown["status"] == flipped and shown["corrected"]
+    assert "Corrected by Dana" in (out / "ann__a.html").read_text()
