@@ -319,3 +319,14 @@ def test_a_rescored_call_keeps_its_reviewers_correction(tmp_path):
     shown = status_of(json.loads((out / "ann__a.json").read_text()), "calm_tone")
     assert shown["status"] == flipped and shown["corrected"]
     assert "Corrected by Dana" in (out / "ann__a.html").read_text()
+
+
+def test_a_check_corrected_to_pass_is_no_longer_to_work_on():
+    data = scored_result("x", fail=("calm_tone",))
+    check = status_of(data, "calm_tone")
+    check["better_phrasing"] = "Try this"
+    data["scorecard"]["work_on"] = [check["tip"], "another tip"]
+    shown = apply_reviews(data, {"calm_tone": Review("x", "calm_tone", "pass", "Dana")})
+    assert status_of(shown, "calm_tone")["better_phrasing"] == ""
+    assert shown["scorecard"]["work_on"] == ["another tip"]
+    assert status_of(data, "calm_tone")["better_phrasing"] == "Try this"  # the input is left alone
