@@ -96,7 +96,8 @@ def _align(target: Sequence[str], tokens: Sequence[str]) -> list[tuple[float, in
             best = (c_sub + word_cost(word, tokens[j - 1]), s_sub, k_sub)
             c_del, s_del, k_del = prev[j]  # statement word not heard
             if c_del + 1.0 < best[0]:
-                best = (c_del + 1.0, s_del, k_del + (1 if c_del == 0.0 and k_del == i - 1 else 0))
+                # a path that has heard no word yet (it starts at this token) is skipping the statement's start
+                best = (c_del + 1.0, s_del, k_del + (1 if s_del == j and k_del == i - 1 else 0))
             c_ins, s_ins, k_ins = cur[j - 1]  # an extra word heard
             if c_ins + 1.0 < best[0]:
                 best = (c_ins + 1.0, s_ins, k_ins)

@@ -178,3 +178,9 @@ def test_critical_fields_in_the_json_and_back():
     data["scorecard"]["checks"][0]["corrected"] = True  # a reviewer's fields do not break reading
     back = result_from_dict(data)
     assert back.scorecard.failed_critical == ("calm_tone",)
+
+
+def test_statement_words_skipped_at_the_start_still_see_the_negator_before_them():
+    # the best stretch leaves out "you have", right after which the "not" sits
+    assert find_statement("You have fourteen days to cancel this agreement without penalty",
+                          timed("Sorry. You have not fourteen days to cancel this agreement without penalty")) is None
