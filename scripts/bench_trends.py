@@ -4,11 +4,11 @@
     python scripts/bench_trends.py --calls 1000    # one size
 
 For each size it fills a store with synthetic scored calls (factory results
-from tests/factories.py: 19 checks each, 40 agents in 5 teams, dated over 26
+from scripts/callsynth/factories.py: 19 checks each, 40 agents in 5 teams, dated over 26
 weeks), then times, best of 3:
 
 - ``trends``: computing every agent's and team's weekly score and check pass
-  rates from the store (:func:`callcoach.trends.compute_trends`) and
+  rates from the store (:func:`callcoach.batch.trends.compute_trends`) and
   rendering them (the view plus the index's trends section alone);
 - ``index``: the whole ``callcoach report`` rebuild (index.html with trends,
   calls.csv, trends.csv), which also reads every stored result;
@@ -24,21 +24,19 @@ import argparse
 import datetime as _dt
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+from callsynth.factories import make_call_result
 
-from callcoach.batch import MARKER, rebuild_index, score_paths  # noqa: E402
-from callcoach.distributed import Outcome, Scorer, Task  # noqa: E402
-from callcoach.records import result_to_dict  # noqa: E402
-from callcoach.report import ReportRenderer  # noqa: E402
-from callcoach.store import open_store  # noqa: E402
-from callcoach.trends import compute_trends, trends_view  # noqa: E402
-from factories import make_call_result  # noqa: E402
+from callcoach.batch.run import MARKER, rebuild_index, score_paths
+from callcoach.batch.store import open_store
+from callcoach.batch.trends import compute_trends
+from callcoach.batch.worker import Outcome, Scorer, Task
+from callcoach.records import result_to_dict
+from callcoach.report.render import ReportRenderer
+from callcoach.report.trends_view import trends_view
 
 DAY_CALLS = 50
 

@@ -4,7 +4,7 @@ A call's week is the ISO week (Monday to Sunday) of its metadata date, else
 of its audio file's modification time, else of when it was scored. Every
 call the store holds counts, whichever run scored it, so a new day's calls
 add to the trend without scoring the old ones again. Reviewers' corrections
-count as the reviewer set them (:mod:`callcoach.review`): a corrected call's
+count as the reviewer set them (:mod:`callcoach.batch.review`): a corrected call's
 score is recomputed from its corrected checks.
 
 Only the store's small tables are read (``calls`` without the JSON,

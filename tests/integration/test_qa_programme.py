@@ -9,34 +9,19 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from callsynth.factories import make_scored_dict as scored_result
 
-from callcoach.batch import MARKER, score_paths, write_index
+from callcoach.batch.review import Review, agreement, apply_reviews, latest_reviews, read_corrections, record_reviews
+from callcoach.batch.run import MARKER, review_calls, score_paths, write_index
+from callcoach.batch.store import STORE_SCHEMA_VERSION, Store, open_store
+from callcoach.batch.trends import compute_trends, week_label, week_of
+from callcoach.batch.worker import Outcome, Scorer, Task
 from callcoach.cli import main
-from callcoach.distributed import Outcome, Scorer, Task
 from callcoach.errors import UsageError
-from callcoach.records import result_to_dict
-from callcoach.report import ReportRenderer
-from callcoach.review import (Review, agreement, apply_reviews, latest_reviews, read_corrections, record_reviews,
-                              review_calls)
-from callcoach.store import STORE_SCHEMA_VERSION, Store, open_store
-from callcoach.trends import compute_trends, sparkline, trends_view, week_label, week_of
-from factories import make_call_result
+from callcoach.report.render import ReportRenderer
+from callcoach.report.trends_view import sparkline, trends_view
 
 # ------------------------------------------------------------------ fixtures
-
-
-def scored_result(call_id: str, seed: int = 0, *, fail: tuple[str, ...] = (), critical: tuple[str, ...] = ()) -> dict:
-    """A JSON result whose checks ``fail`` failed (the rest as the factory made them), ``critical`` marked."""
-    data = result_to_dict(make_call_result(call_id, seed=seed))
-    sc = data["scorecard"]
-    for c in sc["checks"]:
-        if c["id"] in fail:
-            c["status"] = "fail"
-        c["critical"] = c["id"] in critical
-    judged = [c for c in sc["checks"] if c["status"] != "na"]
-    sc["score"] = round(100 * sum(c["weight"] for c in judged if c["status"] == "pass") / sum(c["weight"] for c in judged), 1)
-    sc["failed_critical"] = [c["id"] for c in sc["checks"] if c["critical"] and c["status"] == "fail"]
-    return data
 
 
 def status_of(result: dict, check_id: str) -> dict:
@@ -330,38 +315,3 @@ def test_a_check_corrected_to_pass_is_no_longer_to_work_on():
     assert status_of(shown, "calm_tone")["better_phrasing"] == ""
     assert shown["scorecard"]["work_on"] == ["another tip"]
     assert status_of(data, "calm_tone")["better_phrasing"] == "Try this"  # the input is left alone
-
-
-# ------------------------------------------------------------- demo, end to end
-
-SAMPLES = Path(__file__).resolve().parents[1] / "audio_samples"
-
-
-@pytest.mark.slow
-def test_qa_workflow_on_demo_calls_from_the_cli(tmp_path, capsys):
-    """Score a day, correct a check, see it in the trends and the agreement: the README's QA workflow."""
-    import shutil
-
-    day = tmp_path / "day"
-    day.mkdir()
-    for name in ("agent_loses_temper.ogg", "calm_billing.wav"):
-        shutil.copy(SAMPLES / name, day / name)
-    meta = tmp_path / "meta.csv"
-    meta.write_text("file,agent,team,date\nagent_loses_temper.ogg,Sam,Retail,2026-12-01\n"
-                    "calm_billing.wav,Priya,Billing,2026-11-23\n")
-    out = tmp_path / "qa"
-    rubric = Path(__file__).resolve().parents[1] / "examples" / "rubric_qa.yaml"
-    assert main(["score", str(day), "--out", str(out), "--rubric", str(rubric), "--metadata", str(meta),
-                 "--quiet", "--workers", "1"]) == 0
-    temper = json.loads((out / "agent_loses_temper.json").read_text())["scorecard"]
-    assert temper["failed_critical"] == ["no_deflection"]
-    deflect = status_of({"scorecard": temper}, "no_deflection")
-    assert "not my department" in deflect["evidence"][0]["text"].lower()
-    assert main(["review", "agent_loses_temper", "greeting", "--status", "pass", "--note", "said the brand",
-                 "--reviewer", "Lee", "--confirm", "--out", str(out)]) == 0
-    with (out / "trends.csv").open() as fh:
-        sam = next(r for r in csv.DictReader(fh) if r["name"] == "Sam")
-    assert sam["week"] == "2026-W49" and sam["failed_critical_calls"] == "1" and sam["corrected_checks"] == "1"
-    capsys.readouterr()
-    assert main(["eval", "--reviews", str(out)]) == 0
-    assert "| greeting | 1 | 0 | 0.000 | 0 | 1 | 0 |" in capsys.readouterr().out

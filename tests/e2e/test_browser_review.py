@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
-
+from callsynth.factories import make_scored_dict as scored_result
 from test_browser import ARGS, CHROMIUM, Watch, sync_api  # noqa: F401  (skips this module like test_browser)
-from test_qa_programme import scored_result
-from callcoach.batch import MARKER, write_index
-from callcoach.report import ReportRenderer
-from callcoach.review import Review, read_corrections, review_calls
-from callcoach.store import open_store
+
+from callcoach.batch.review import Review, read_corrections
+from callcoach.batch.run import MARKER, review_calls, write_index
+from callcoach.batch.store import open_store
+from callcoach.report.render import ReportRenderer
 
 pytestmark = pytest.mark.browser
 
