@@ -20,6 +20,7 @@ from callcoach.errors import CallcoachError, ModelError, RubricError, TemplateEr
 from callcoach.files import write_atomic
 from callcoach.records import SpeechSegment
 from callcoach.report.export import to_rttm
+from callcoach.review_cli import add_review, print_agreement
 from callcoach.settings import DIARIZERS, REDACT_MODES, Settings
 
 _DEFAULTS = Settings()  # the options' defaults are the settings' own
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_score(sub)
     _add_report(sub)
+    add_review(sub)
     _add_rttm(sub)
     _add_eval(sub)
     return parser
@@ -155,8 +157,9 @@ def _add_score(sub) -> None:
 def _add_report(sub) -> None:
     report = sub.add_parser(
         "report",
-        help="rebuild index.html and calls.csv of a report folder from its results store",
-        description="Rebuild index.html and calls.csv of a report folder from its results store (callcoach.sqlite); no audio is needed.",
+        help="rebuild index.html, calls.csv and trends.csv of a report folder from its results store",
+        description="Rebuild index.html (with agent and team trends by week), calls.csv and trends.csv of a report "
+        "folder from its results store (callcoach.sqlite); no audio is needed.",
     )
     report.set_defaults(handler=_report)
     report.add_argument("out", type=Path, metavar="DIR", help="a folder written by 'callcoach score'")
@@ -307,7 +310,7 @@ def _score(args: argparse.Namespace, err: TextIO) -> int:
 
 def _report(args: argparse.Namespace, err: TextIO) -> int:
     n = rebuild_index(args.out, args.templates)
-    err.write(f"rebuilt index.html and calls.csv from {n} result(s) in {args.out}\n")
+    err.write(f"rebuilt index.html, calls.csv and trends.csv from {n} result(s) in {args.out}\n")
     return EXIT_OK
 
 
@@ -388,7 +391,10 @@ def _add_eval(sub) -> None:
         ),
     )
     ev.set_defaults(handler=_eval)
-    ev.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="folders (or files) of calls with ground truth")
+    ev.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="folders (or files) of calls with ground truth")
+    ev.add_argument("--reviews", type=Path, metavar="DIR",
+                    help="a report folder whose calls reviewers checked ('callcoach review'): print the scorer's agreement "
+                    "with the reviewers per check, on the team's own calls (no audio is scored)")
     ev.add_argument("--markdown", type=Path, metavar="FILE", help="also write the tables, with machine and settings, to FILE")
     ev.add_argument("--asr-model", default=_DEFAULTS.asr_model, metavar="MODEL", help="speech model (default tiny.en)")
     ev.add_argument("--rehear-model", default=_DEFAULTS.rehear_model, metavar="MODEL",
@@ -406,6 +412,12 @@ def _add_eval(sub) -> None:
 
 
 def _eval(args: argparse.Namespace, err: TextIO) -> int:
+    if args.reviews is not None:
+        print_agreement(args.reviews)
+        if not args.paths:
+            return EXIT_OK
+    elif not args.paths:
+        raise UsageError("give folders of calls with ground truth, or --reviews DIR")
     # the evaluation harness stays out of `import callcoach` and `callcoach score` (tests/unit/test_structure.py)
     from callcoach.evaluation.evaluate import benchmarks_document, evaluate, markdown_report, summary
 

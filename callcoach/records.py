@@ -170,14 +170,19 @@ class CheckResult:
     evidence: tuple[Evidence, ...]
     tip: str
     better_phrasing: str = ""
+    critical: bool = False  # a fail of this check fails the call (scorecard.failed_critical)
 
 
 @dataclass(frozen=True)
 class Scorecard:
+    """``score``: the weighted share of applicable checks passed (0-100), unchanged by critical checks;
+    ``failed_critical``: ids of the critical checks that failed; any one fails the call."""
+
     score: float
     checks: tuple[CheckResult, ...]
     went_well: tuple[str, ...]
     work_on: tuple[str, ...]
+    failed_critical: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -264,14 +269,17 @@ def result_from_dict(data: Mapping[str, Any]) -> CallResult:
         for t in data["turns"]
     )
     sc = data["scorecard"]
+    known = {f.name for f in fields(CheckResult)}  # a reviewer's correction fields are read by callcoach.batch.review
     scorecard = Scorecard(
         score=sc["score"],
         checks=tuple(
-            CheckResult(**{**c, "evidence": tuple(Evidence(**e) for e in c["evidence"])})
+            CheckResult(**{**{k: v for k, v in c.items() if k in known},
+                           "evidence": tuple(Evidence(**e) for e in c["evidence"])})
             for c in sc["checks"]
         ),
         went_well=tuple(sc.get("went_well", ())),
         work_on=tuple(sc.get("work_on", ())),
+        failed_critical=tuple(sc.get("failed_critical", ())),
     )
     return CallResult(
         schema_version=data["schema_version"],

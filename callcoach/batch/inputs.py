@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -62,3 +63,13 @@ def discover(paths: Sequence[Path | str]) -> tuple[list[CallInput], list[Failure
         used.add(call_id.lower())
         inputs.append(CallInput(path, call_id, name))
     return inputs, failures
+
+
+def file_time(path: Path | str) -> str | None:
+    """A file's modification time as ISO 8601 UTC (None when it cannot be read): a call's date for trends
+    when its metadata gives none."""
+    try:
+        mtime = Path(path).stat().st_mtime
+    except OSError:
+        return None
+    return _dt.datetime.fromtimestamp(mtime, _dt.timezone.utc).isoformat(timespec="seconds")

@@ -25,9 +25,18 @@ from pathlib import Path
 from typing import Literal
 
 from callcoach.batch.engines import Outcome, Scorer, ScorerFactory, Task, default_workers, import_ray, make_engine
-from callcoach.batch.inputs import CallInput, Failure, discover
+from callcoach.batch.inputs import CallInput, Failure, discover, file_time
 from callcoach.batch.metadata import agent_from_name, load_metadata, match_metadata
+from callcoach.batch.review import (
+    Review,
+    apply_reviews,
+    latest_reviews,
+    record_reviews,
+    refresh_outputs,
+    refresh_reviewed,
+)
 from callcoach.batch.store import RunIdentity, Store, file_sha1, open_store, what_changed
+from callcoach.batch.trends import call_weeks, compute_trends, week_label, write_trends_csv
 from callcoach.batch.worker import report_audio_href
 from callcoach.errors import UsageError
 from callcoach.files import write_atomic
@@ -35,6 +44,7 @@ from callcoach.pipeline import Models
 from callcoach.report.export import write_csv
 from callcoach.report.index_view import agent_summaries, index_row
 from callcoach.report.render import ReportRenderer
+from callcoach.report.trends_view import trends_view
 from callcoach.settings import Settings
 
 MARKER = ".callcoach"
@@ -146,16 +156,25 @@ class RunLock:
 
 
 def write_index(out_dir: Path, store: Store, renderer) -> int:
-    """Write ``index.html`` and ``calls.csv`` from every call the store holds; returns the number of calls."""
+    """Write ``index.html`` (with trends), ``calls.csv`` and ``trends.csv`` from every call the store holds, with
+    reviewers' corrections applied; returns the number of calls."""
     rows = []
+    reviews = latest_reviews(store)
+    weeks = call_weeks(store)
     for row, result in store.scored():  # one result in memory at a time
+        result = apply_reviews(result, reviews.get(row["call_id"], {}))
         item = index_row(result, f"{row['call_id']}.html", row["agent"])
-        item.update(team=row["team"] or "", date=row["date"] or "", direction=row["direction"] or "")
+        week = weeks.get(row["call_id"])
+        item.update(team=row["team"] or "", date=row["date"] or "", direction=row["direction"] or "",
+                    week=week_label(week) if week else "")
         rows.append(item)
-    write_atomic(out_dir / "index.html", renderer.render_index(rows, agent_summaries(rows)))
-    tmp = out_dir / ".calls.csv.tmp"
-    write_csv(rows, tmp)
-    os.replace(tmp, out_dir / "calls.csv")
+    titles = {cid: t for r in rows for cid, t in r.get("check_titles", {}).items()}
+    trends = compute_trends(store, titles)
+    write_atomic(out_dir / "index.html", renderer.render_index(rows, agent_summaries(rows), trends_view(trends)))
+    for name, write in (("calls.csv", lambda p: write_csv(rows, p)), ("trends.csv", lambda p: write_trends_csv(trends, p))):
+        tmp = out_dir / f".{name}.tmp"
+        write(tmp)
+        os.replace(tmp, out_dir / name)
     return len(rows)
 
 
@@ -195,6 +214,26 @@ def rebuild_index(out_dir: Path | str, templates: Path | None = None) -> int:
     if not n:
         raise UsageError(f"{out_dir}: holds no callcoach results")
     return n
+
+
+def review_calls(out_dir: Path | str, reviews: Sequence[Review], confirm_others: Mapping[str, str] | None = None,
+                 *, templates: Path | None = None) -> list[Review]:
+    """``callcoach review``: record reviews in a report folder's store (:mod:`callcoach.batch.review`), then rewrite
+    the reviewed calls' JSON and reports, the index, ``calls.csv`` and ``trends.csv``. Returns the reviews recorded.
+
+    Raises:
+        UsageError: not a report folder, an unknown call or check, a bad status.
+        TemplateError: a bad template.
+    """
+    out_dir = Path(out_dir)
+    if not (out_dir / MARKER).is_file():
+        raise UsageError(f"{out_dir}: not a folder of callcoach reports (give the --out folder of 'callcoach score')")
+    renderer = ReportRenderer(templates)
+    with RunLock(out_dir), open_store(out_dir) as store:
+        recorded = record_reviews(store, reviews, confirm_others=confirm_others)
+        refresh_outputs(out_dir, store, [r.call_id for r in recorded], renderer)
+        write_index(out_dir, store, renderer)
+    return recorded
 
 
 # ---------------------------------------------------------------- the run
@@ -359,9 +398,11 @@ def score_paths(
                 fail(item, outcome.error or "unknown error", fingerprint, parts, md)
                 continue
             _write_outcome(out_dir, outcome)
-            store.record_scored(run_id, outcome.result, fingerprint=fingerprint, parts=parts, metadata=md)
+            store.record_scored(run_id, outcome.result, fingerprint=fingerprint, parts=parts, metadata=md,
+                                file_time=file_time(item.path))
             scored.append(item.call_id)
             tally.emit("scored", item, audio_s=float(outcome.result["call"].get("duration_s") or 0.0))
+        refresh_reviewed(out_dir, store, [*scored, *skipped], renderer)  # a reviewer's corrections outlive a rescoring
         write_index(out_dir, store, renderer)
         store.finish_run(run_id, skipped=len(skipped))
     return RunSummary(
@@ -405,5 +446,6 @@ def _refresh_metadata(store: Store, out_dir: Path, renderer, item: CallInput, md
 
 
 __all__ = [
-    "BatchEvent", "RunSummary", "load_results", "prepare_out_dir", "rebuild_index", "score_paths", "write_index",
+    "BatchEvent", "RunSummary", "load_results", "prepare_out_dir", "rebuild_index", "review_calls", "score_paths",
+    "write_index",
 ]

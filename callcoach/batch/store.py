@@ -30,7 +30,7 @@ from callcoach.scoring.rubric import default_rubric_path
 from callcoach.settings import Settings
 
 STORE_NAME = "callcoach.sqlite"
-STORE_SCHEMA_VERSION = 1
+STORE_SCHEMA_VERSION = 2
 METADATA_FIELDS = ("agent", "team", "date", "direction")
 
 _SCHEMA = """
@@ -71,7 +71,8 @@ CREATE TABLE IF NOT EXISTS calls (
     direction        TEXT,
     run_id           INTEGER REFERENCES runs (run_id),
     updated_at       TEXT NOT NULL,
-    result_json      TEXT
+    result_json      TEXT,
+    file_time        TEXT
 );
 CREATE INDEX IF NOT EXISTS calls_by_agent ON calls (agent);
 CREATE TABLE IF NOT EXISTS speakers (
@@ -103,9 +104,31 @@ CREATE TABLE IF NOT EXISTS checks (
     role     TEXT,
     category TEXT,
     weight   REAL,
+    critical INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (call_id, check_id)
 );
+CREATE TABLE IF NOT EXISTS reviews (
+    review_id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    call_id        TEXT NOT NULL,
+    check_id       TEXT NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('pass', 'fail', 'na')),
+    machine_status TEXT,
+    reviewer       TEXT NOT NULL,
+    note           TEXT NOT NULL DEFAULT '',
+    created_at     TEXT NOT NULL,
+    origin         TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reviews_by_call ON reviews (call_id, check_id);
 """
+
+# Steps that bring a store of the previous version up to this one (the full schema above is for new stores).
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: (  # trends by file time, critical checks, reviewers' corrections
+        "ALTER TABLE calls ADD COLUMN file_time TEXT",
+        "ALTER TABLE checks ADD COLUMN critical INTEGER NOT NULL DEFAULT 0",
+        *[st for st in _SCHEMA.split(";") if "reviews" in st],
+    ),
+}
 
 
 def _now() -> str:
@@ -152,7 +175,11 @@ class Store:
             )
         if version < STORE_SCHEMA_VERSION:
             with self._tx():  # executescript would commit on its own; one statement at a time instead
-                for statement in filter(str.strip, _SCHEMA.split(";")):
+                if version == 0:
+                    steps: tuple[str, ...] = tuple(_SCHEMA.split(";"))
+                else:  # migrate, keeping every call, run and review
+                    steps = tuple(st for v in range(version + 1, STORE_SCHEMA_VERSION + 1) for st in _MIGRATIONS[v])
+                for statement in filter(str.strip, steps):
                     self.db.execute(statement)
                 self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(STORE_SCHEMA_VERSION),))
                 self.db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', ?)", (_now(),))
@@ -215,9 +242,14 @@ class Store:
         )
 
     def record_scored(
-        self, run_id: int, result: Mapping[str, Any], *, fingerprint: str, parts: Mapping[str, str], metadata: Mapping[str, str]
+        self, run_id: int, result: Mapping[str, Any], *, fingerprint: str, parts: Mapping[str, str], metadata: Mapping[str, str],
+        file_time: str | None = None,
     ) -> None:
-        """Store one scored call (its JSON result and its rows), replacing what was there, in one transaction."""
+        """Store one scored call (its JSON result and its rows), replacing what was there, in one transaction.
+
+        ``file_time``: the audio file's modification time (ISO 8601), which dates the call for trends when
+        its metadata has no date. Reviews of the call are kept: they judge the call, not one scoring of it.
+        """
         call = result["call"]
         call_id = str(call["id"])
         sc = result.get("scorecard") or {}
@@ -235,6 +267,7 @@ class Store:
                 metadata=metadata,
                 run_id=run_id,
                 result_json=json.dumps(result, ensure_ascii=False, separators=(",", ":")),
+                file_time=file_time,
             )
             self.db.executemany(
                 "INSERT INTO speakers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -252,9 +285,10 @@ class Store:
                 ],
             )
             self.db.executemany(
-                "INSERT OR REPLACE INTO checks VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO checks VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (call_id, c.get("id"), c.get("status"), c.get("role"), c.get("category"), c.get("weight"))
+                    (call_id, c.get("id"), c.get("status"), c.get("role"), c.get("category"), c.get("weight"),
+                     int(bool(c.get("critical"))))
                     for c in sc.get("checks", ())
                 ],
             )
@@ -278,17 +312,18 @@ class Store:
 
     def _replace_call(self, call_id: str, *, source: str, status: str, error: str | None, fingerprint: str | None,
                       parts: Mapping[str, str], duration_s: Any, score: Any, trajectory: Any,
-                      metadata: Mapping[str, str], run_id: int | None, result_json: str | None) -> None:
+                      metadata: Mapping[str, str], run_id: int | None, result_json: str | None,
+                      file_time: str | None = None) -> None:
         self.db.execute("DELETE FROM calls WHERE call_id = ?", (call_id,))  # cascades to speakers, events, checks
         self.db.execute(
             "INSERT INTO calls (call_id, source, status, error, fingerprint, fingerprint_json, audio_sha1, duration_s,"
-            " score, trajectory, agent, team, date, direction, run_id, updated_at, result_json)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " score, trajectory, agent, team, date, direction, run_id, updated_at, result_json, file_time)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 call_id, source, status, error, fingerprint, json.dumps(dict(parts), sort_keys=True) if parts else None,
                 parts.get("audio"), duration_s, score, trajectory,
                 *[metadata.get(k) or None for k in METADATA_FIELDS],
-                run_id or None, _now(), result_json,
+                run_id or None, _now(), result_json, file_time,
             ),
         )
 

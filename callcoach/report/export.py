@@ -37,7 +37,10 @@ def write_csv(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
     when unknown), ``<event>_<role>`` counts for each event type and role (agent, customer,
     then any other role found, such as ``unknown`` for silences), failed_checks
     (count), failed_check_ids (``;``-separated), then ``check_<id>`` with each
-    check's status (empty when the check was not run on that call).
+    check's status (empty when the check was not run on that call; a reviewer's
+    correction when there is one), then team, date, week (``2026-W48``, the
+    trends' week), failed_critical (``;``-separated ids: any fails the call) and
+    corrected_checks (how many a reviewer corrected).
     """
     kinds = list(CSV_EVENT_TYPES)
     check_ids: list[str] = []
@@ -51,7 +54,7 @@ def write_csv(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
     event_cols = [(k, role) for k in kinds for role in roles]
     header = ["call_id", "source", "agent", "duration_s", "score", "customer_trajectory", "line_snr_db",
               *[f"{k}_{role}" for k, role in event_cols], "failed_checks", "failed_check_ids",
-              *[f"check_{c}" for c in check_ids]]
+              *[f"check_{c}" for c in check_ids], "team", "date", "week", "failed_critical", "corrected_checks"]
     with Path(path).open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)
@@ -66,6 +69,8 @@ def write_csv(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
                 *[counts.get(k, {}).get(role, 0) for k, role in event_cols],
                 len(r.get("failed", ())), ";".join(r.get("failed", ())),
                 *[checks.get(c, "") for c in check_ids],
+                _csv_text(str(r.get("team", ""))), r.get("date", ""), r.get("week", ""),
+                ";".join(r.get("failed_critical", ())), r.get("corrected", 0),
             ])
 
 

@@ -13,6 +13,7 @@ from callcoach.report.style import (
     TRAJECTORY_LABELS,
     _call_id,
     _check_title,
+    _critical_failures,
     _duration,
     _line_levels,
     _source_name,
@@ -64,6 +65,9 @@ def index_row(result: Mapping[str, Any], report_href: str, agent: str | None) ->
         "failed": failed, "failed_titles": [titles[c] for c in failed], "n_failed": len(failed),
         "difficult": customer > 0,
         "abusive": counts.get("threat", {}).get("customer", 0) > 0,
+        "failed_critical": [str(c) for c in sc.get("failed_critical", ()) or ()],
+        "critical_titles": _critical_failures(result),
+        "corrected": sum(1 for c in sc.get("checks", ()) or () if c.get("corrected")),
         **_line_summary(result),
     }
 
@@ -132,4 +136,7 @@ def _index_view(rows: Sequence[Mapping[str, Any]], agents: Sequence[Mapping[str,
         "trajectory_options": [{"value": k, "label": v["short"]} for k, v in TRAJECTORY_LABELS.items()
                                if any(r.get("trajectory") == k for r in rows)],
         "flag_headers": [{"type": k, "label": EVENT_STYLES[k]["label"]} for k in FLAG_TYPES],
+        "n_failed_critical": sum(1 for r in rows if r.get("failed_critical")),
+        "has_critical": any(r.get("failed_critical") for r in rows),
+        "trends": None,
     }

@@ -107,6 +107,8 @@ class ReportRenderer:
         """The per-call report (a complete, self-contained HTML page)."""
         return self._render("call.html", call_view(result, audio_href))
 
-    def render_index(self, rows: Sequence[Mapping[str, Any]], agents: Sequence[Mapping[str, Any]]) -> str:
-        """The batch index page from :func:`index_row` rows and :func:`agent_summaries`."""
-        return self._render("index.html", _index_view(rows, agents))
+    def render_index(self, rows: Sequence[Mapping[str, Any]], agents: Sequence[Mapping[str, Any]],
+                     trends: Mapping[str, Any] | None = None) -> str:
+        """The batch index page from :func:`index_row` rows and :func:`agent_summaries`;
+        ``trends``: :func:`callcoach.report.trends_view.trends_view` (a run with a results store), else None."""
+        return self._render("index.html", {**_index_view(rows, agents), "trends": trends})

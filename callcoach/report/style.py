@@ -120,6 +120,13 @@ def _check_title(check: Mapping[str, Any]) -> str:
 # ---------------------------------------------------------------- view-model
 
 
+def _critical_failures(result: Mapping[str, Any]) -> list[str]:
+    """Titles of the critical checks that failed (``scorecard.failed_critical``): each fails the call."""
+    sc = result.get("scorecard", {}) or {}
+    titles = {str(c.get("id", "")): _check_title(c) for c in sc.get("checks", ()) or ()}
+    return [titles.get(str(cid), str(cid)) for cid in sc.get("failed_critical", ()) or ()]
+
+
 def _speaker_styles(result: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Per speaker id: role, label, colour and dash pattern, agent first."""
     speakers = list(result.get("speakers", ()))

@@ -21,6 +21,7 @@ from callcoach.report.style import (
     TRAJECTORY_LABELS,
     _call_id,
     _check_title,
+    _critical_failures,
     _duration,
     _event_style,
     _noisy_lines,
@@ -105,6 +106,21 @@ def _evidence_list(check: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _qa_fields(check: Mapping[str, Any]) -> dict[str, Any]:
+    """A check's QA-programme marks: critical, and a reviewer's correction (``callcoach.batch.review``)."""
+    review = check.get("review") if isinstance(check.get("review"), Mapping) else {}
+    machine = str(check.get("machine_status") or "")
+    return {
+        "critical": bool(check.get("critical")),
+        "corrected": bool(check.get("corrected")),
+        "machine_label": STATUS_STYLES.get(machine, {}).get("label", machine),
+        "reviewer": str(review.get("reviewer") or ""), "review_note": str(review.get("note") or ""),
+        "review_at": str(review.get("at") or "")[:10],
+        "other_statuses": [{"value": k, "label": v["label"]} for k, v in STATUS_STYLES.items()
+                           if k != str(check.get("status", "na"))],
+    }
+
+
 def _scorecard(result: Mapping[str, Any]) -> dict[str, Any]:
     sc = result.get("scorecard", {}) or {}
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -123,6 +139,7 @@ def _scorecard(result: Mapping[str, Any]) -> dict[str, Any]:
             "evidence": evidence[:MAX_EVIDENCE_LINKS],
             "more_evidence": max(0, len(evidence) - MAX_EVIDENCE_LINKS),
             "said": evidence[0]["text"] if phrasing and evidence else "",
+            **_qa_fields(c),
         }
         category = str(c.get("category") or "Other checks")
         groups.setdefault(CATEGORY_TITLES.get(category, category), []).append(item)
@@ -138,8 +155,11 @@ def _scorecard(result: Mapping[str, Any]) -> dict[str, Any]:
             "checks": items,
             "summary": f"{n_pass} done well, {n_fail} to work on" if n_fail or n_pass else "not applicable",
         })
+    machine_score = svg.clean(sc.get("machine_score"))
     return {"categories": cats, "n_pass": counts["pass"], "n_fail": counts["fail"], "n_na": counts["na"],
-            "total": sum(counts.values())}
+            "total": sum(counts.values()), "failed_critical": _critical_failures(result),
+            "n_corrected": sum(1 for c in sc.get("checks", ()) or () if c.get("corrected")),
+            "machine_score": "" if machine_score is None else f"{machine_score:.0f}"}
 
 
 def _transcript(result: Mapping[str, Any], styles: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from callcoach.errors import RubricError
+from callcoach.scoring.statements import DEFAULT_MIN_SIMILARITY, MIN_STATEMENT_WORDS, statement_tokens
 from callcoach.text.cues import BUILTIN_CUES
 
 CATEGORIES = ("tone", "empathy", "language", "resolution", "boundaries")
@@ -42,9 +43,16 @@ DETECTORS: dict[str, dict[str, tuple[str, Any]]] = {
     "boundary": {"cues": ("cues", "boundary")},
     "threats_documented": {},
     "personalize": {},
+    # statements (docs/RUBRIC.md "Required and forbidden statements"); 0 s = no time limit
+    "required_statement": {"within_first_s": ("seconds", 0.0), "within_last_s": ("seconds", 0.0),
+                           "min_similarity": ("percent", DEFAULT_MIN_SIMILARITY)},
+    "forbidden_statement": {"within_first_s": ("seconds", 0.0), "within_last_s": ("seconds", 0.0),
+                            "min_similarity": ("percent", DEFAULT_MIN_SIMILARITY)},
 }
+STATEMENT_DETECTORS = ("required_statement", "forbidden_statement")
 CHECK_KEYS = ("id", "title", "category", "role", "weight", "enabled", "detector", "applies_when",
-              "tip", "phrases", "negative_phrases", "better_phrasing", "credit_when_offered")
+              "tip", "phrases", "negative_phrases", "better_phrasing", "credit_when_offered", "statements",
+              "critical")
 TOP_KEYS = ("version", "checks")
 
 
@@ -77,6 +85,8 @@ class Check:
     negative_phrases: tuple[str, ...] = ()
     better_phrasing: str = ""
     credit_when_offered: bool = False
+    statements: tuple[str, ...] = ()  # required_statement / forbidden_statement: alternative wordings
+    critical: bool = False  # a fail fails the whole call (an evaluation form's automatic-fail question)
 
 
 @dataclass(frozen=True)
@@ -158,6 +168,10 @@ class _Validator:
                 params[key] = float(raw)
             elif what == "cues":
                 params[key] = self.choice(raw, sub, "cue set", tuple(BUILTIN_CUES))
+            elif what == "percent":
+                if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not 50 <= raw <= 100:
+                    raise self.fail(sub, f"{key} must be a number from 50 to 100 (per cent), got {raw!r}")
+                params[key] = float(raw)
         for key, (what, default) in spec.items():
             if default is None and key not in params and not (what == "cues" and has_phrases):
                 raise self.fail(f"{path}.{key}", f"detector {kind!r} needs {key!r}"
@@ -186,8 +200,12 @@ class _Validator:
         if not isinstance(credit, bool):
             raise self.fail(f"{path}.credit_when_offered",
                             f"credit_when_offered must be true or false, got {credit!r}")
+        critical = raw.get("critical", False)
+        if not isinstance(critical, bool):
+            raise self.fail(f"{path}.critical", f"critical must be true or false, got {critical!r}")
         phrases = (self.phrase_list(raw["phrases"], f"{path}.phrases", "phrases")
                    if "phrases" in raw else ())
+        statements = self.statements(raw, path)
         negative = (self.phrase_list(raw["negative_phrases"], f"{path}.negative_phrases",
                                      "negative_phrases") if "negative_phrases" in raw else ())
         return Check(
@@ -206,7 +224,34 @@ class _Validator:
             better_phrasing=self.text(raw.get("better_phrasing", ""), f"{path}.better_phrasing",
                                       "better_phrasing", empty_ok=True),
             credit_when_offered=credit,
+            statements=statements,
+            critical=critical,
         )
+
+    def statements(self, raw: dict, path: str) -> tuple[str, ...]:
+        """The ``statements`` of a check: required by, and only allowed with, the statement detectors."""
+        det = raw.get("detector")
+        kind = det if isinstance(det, str) else det.get("type") if isinstance(det, dict) else None
+        if kind not in STATEMENT_DETECTORS:
+            if "statements" in raw:
+                raise self.fail(f"{path}.statements", f"statements are only read by the detectors "
+                                f"{_allowed(STATEMENT_DETECTORS)}; detector {kind!r} uses 'phrases' or 'cues'")
+            return ()
+        if "phrases" in raw or "negative_phrases" in raw:
+            key = "phrases" if "phrases" in raw else "negative_phrases"
+            raise self.fail(f"{path}.{key}", f"detector {kind!r} reads 'statements' (whole sentences, "
+                            f"matched fuzzily), not {key!r}")
+        if "statements" not in raw:
+            raise self.fail(f"{path}.statements", f"detector {kind!r} needs 'statements': a list of the "
+                            "sentences the agent must say (or must not say), e.g. [\"This call may be recorded\"]")
+        out = self.phrase_list(raw["statements"], f"{path}.statements", "statements")
+        for i, text in enumerate(out):
+            n = len(statement_tokens(text))
+            if n < MIN_STATEMENT_WORDS:
+                raise self.fail(f"{path}.statements[{i}]", f"a statement needs at least {MIN_STATEMENT_WORDS} "
+                                f"words to be matched reliably, got {text!r} ({n}); for a short cue use "
+                                "detector cue_present or cue_absent with 'phrases'")
+        return out
 
 
 def parse_rubric(data: Any, file: str) -> Rubric:
@@ -258,6 +303,6 @@ def load_rubric(path: Path | None = None) -> Rubric:
     return parse_rubric(data, name)
 
 
-__all__ = ["CATEGORIES", "CONDITIONS", "DETECTORS", "Check", "Detector", "Rubric",
+__all__ = ["CATEGORIES", "CONDITIONS", "DETECTORS", "STATEMENT_DETECTORS", "Check", "Detector", "Rubric",
            "default_rubric_path", "load_rubric", "parse_rubric"]
 

@@ -13,7 +13,8 @@ from functools import lru_cache
 
 from callcoach.analysis.text_events import THREAT_LABELS, abuse_inferred_from_replies, raised_voice_is_pleased
 from callcoach.records import CheckResult, Event, Evidence, Scorecard, Turn
-from callcoach.scoring.rubric import Check, Rubric
+from callcoach.scoring import statements
+from callcoach.scoring.rubric import STATEMENT_DETECTORS, Check, Rubric
 from callcoach.text.cues import BUILTIN_CUES
 from callcoach.text.phrases import (
     NEGATORS,
@@ -379,6 +380,8 @@ def _run(check: Check, ctx: _Context, needed: list[Evidence], matcher: Similarit
          ) -> tuple[str, list[Evidence], str]:
     """(status, evidence, better_phrasing) for an applicable check."""
     det = check.detector
+    if det.type in STATEMENT_DETECTORS:
+        return statements.judge(check, [w for u in ctx.agent for w in u.words], ctx.end_s)
     if det.type == "event_absent":
         found = ctx.of("agent", det.get("event"))
         ok = len(found) <= det.get("max_count")
@@ -470,7 +473,7 @@ def score_call(rubric: Rubric, turns: tuple[Turn, ...], events: tuple[Event, ...
             if s == "pass":
                 status, evidence = "pass", ev
         results.append(CheckResult(check.id, check.title, check.category, status,  # type: ignore[arg-type]
-                                   "agent", check.weight, tuple(evidence), check.tip, better))
+                                   "agent", check.weight, tuple(evidence), check.tip, better, check.critical))
     return _summarise(tuple(results))
 
 
@@ -485,8 +488,10 @@ def _summarise(results: tuple[CheckResult, ...]) -> Scorecard:
     worst = sorted((r for r in judged if r.status == "fail"),
                    key=lambda r: (-r.weight, order[r.id]))[:2]
     went_well = tuple(_PRAISE.get(r.id, f"{r.title}: well done.") for r in best)
-    work_on = tuple(r.tip for r in worst)
-    return Scorecard(score, results, went_well, work_on)
+    # a failed critical check is what to work on first, whatever its weight
+    critical = [r for r in results if r.critical and r.status == "fail"]
+    work_on = tuple(dict.fromkeys(r.tip for r in critical + worst))[: max(2, len(critical))]
+    return Scorecard(score, results, went_well, work_on, tuple(r.id for r in critical))
 
 
 __all__ = ["says_cue", "score_call"]

@@ -31,6 +31,7 @@ from callcoach.records import (
     SpeakerSummary,
     Turn,
     Word,
+    result_to_dict,
 )
 
 HOSTILE = "<script>alert(1)</script> \"quoted\" & 'single' </textarea><b>bold</b>"
@@ -303,4 +304,19 @@ def make_calm_call(call_id: str = "call-calm", *, seed: int = 1) -> CallResult:
     })
 
 
-__all__ = ["AGENT", "CHECKS", "CUSTOMER", "HOSTILE", "make_calm_call", "make_call_result"]
+def make_scored_dict(call_id: str, seed: int = 0, *, fail: tuple[str, ...] = (), critical: tuple[str, ...] = ()) -> dict:
+    """:func:`make_call_result` as its JSON result, with the checks in ``fail`` failed and those in ``critical``
+    marked critical (score and ``failed_critical`` kept consistent): calls for the QA programme's tests."""
+    data = result_to_dict(make_call_result(call_id, seed=seed))
+    sc = data["scorecard"]
+    for c in sc["checks"]:
+        if c["id"] in fail:
+            c["status"] = "fail"
+        c["critical"] = c["id"] in critical
+    judged = [c for c in sc["checks"] if c["status"] != "na"]
+    sc["score"] = round(100 * sum(c["weight"] for c in judged if c["status"] == "pass") / sum(c["weight"] for c in judged), 1)
+    sc["failed_critical"] = [c["id"] for c in sc["checks"] if c["critical"] and c["status"] == "fail"]
+    return data
+
+
+__all__ = ["AGENT", "CHECKS", "CUSTOMER", "HOSTILE", "make_calm_call", "make_call_result", "make_scored_dict"]

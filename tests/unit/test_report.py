@@ -278,7 +278,7 @@ def test_render_call_with_embedded_audio(renderer, result):
 def test_hostile_text_stays_text(renderer):
     data = result_to_dict(make_call_result("evil", hostile=True))
     html = renderer.render_call(data, "a&b\"<x>.wav")
-    assert html.count("<script") == 1  # only the page's own seek script
+    assert html.count("<script") == 2  # only the page's own scripts: seek, and the review panel's
     assert "alert(1)</script>" not in html
     assert "</textarea>" not in html and "<b>bold</b>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
