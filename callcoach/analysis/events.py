@@ -261,8 +261,8 @@ def rapid_limit(base: Baseline, th: EventThresholds) -> float:
     """Pace (words/min) at which this speaker counts as rapid.
 
     - A speaker fast all call (usual pace ``rapid_abs_wpm`` or more) and steady (a pace spread of at most
-      ``rapid_steady_share`` of it) is rapid wherever they pass ``rapid_abs_wpm``; with too little speech
-      to measure their spread, where they also pass their usual pace by half that share.
+      ``rapid_steady_share`` of it, or too little speech to measure one) is rapid wherever they pass
+      ``rapid_abs_wpm``.
     - Anyone else at ``rapid_rate_ratio`` x their usual pace, floored at the calm band (``CALM_MAX_WPM``)
       and capped at ``rapid_max_limit_wpm`` (``rapid_abs_wpm`` for a speaker with no pace baseline) ...
     - ... and, where their pace spread is measured, never under their usual pace plus ``rapid_spread_k``
@@ -273,9 +273,7 @@ def rapid_limit(base: Baseline, th: EventThresholds) -> float:
         return th.rapid_abs_wpm
     spread = base.pace_spread_wpm
     if base.pace_wpm >= th.rapid_abs_wpm:
-        if spread is None:  # too little speech to tell steady from varied: above the line and their usual
-            return max(th.rapid_abs_wpm, base.pace_wpm * (1.0 + th.rapid_steady_share / 2))
-        if spread <= th.rapid_steady_share * base.pace_wpm:
+        if spread is None or spread <= th.rapid_steady_share * base.pace_wpm:
             return th.rapid_abs_wpm
         usual = th.rapid_abs_wpm
     else:
@@ -310,7 +308,7 @@ def _context(piece: Sequence[Word], words: Sequence[Word], th: EventThresholds) 
 def rapid_speech(speaker: str, turns: Sequence[Turn], base: Baseline, role: Role, th: EventThresholds, frames: SpeakerFrames | None = None) -> list[Event]:
     """Turns (or pieces of long turns) whose pace is above :func:`rapid_limit`, in fast speech that lasts.
 
-    Pace (:func:`callcoach.pace_wpm`) is measured over a whole turn, or over equal pieces of at
+    Pace (:func:`callcoach.analysis.pace.pace_wpm`) is measured over a whole turn, or over equal pieces of at
     most ``prosody.RATE_PIECE_S`` of a long turn: a piece needs ``rapid_min_words`` words and
     ``rapid_min_duration_s`` of speaking time. The piece's context, the speaker's speech around it
     (:func:`_context`: ``rapid_context_words`` words, ``rapid_context_s`` of speaking time), must run at

@@ -278,7 +278,7 @@ def test_rapid_limit_follows_the_speakers_usual_pace() -> None:
     assert limit(None) == th.rapid_abs_wpm  # no baseline: the absolute line
     assert limit_spread(230.0, 20.0) == th.rapid_abs_wpm  # steadily fast all call: every piece over the line
     assert limit_spread(230.0, 60.0) == 230.0 + th.rapid_spread_k * 60.0  # fast but varied: their own spread
-    assert limit(230.0) == pytest.approx(230.0 * (1 + th.rapid_steady_share / 2))  # too little speech: above their usual
+    assert limit(230.0) == th.rapid_abs_wpm  # too little speech to tell: fast all call
     assert limit(120.0) == 180.0  # a slow speaker's limit never drops into the calm band
     assert limit(150.0) == pytest.approx(150.0 * th.rapid_rate_ratio)
     assert limit(170.0) == th.rapid_max_limit_wpm  # 1.35 x 170 = 229.5, capped
