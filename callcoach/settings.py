@@ -40,8 +40,8 @@ class EventThresholds:
     - interruption: ``interruption_min_overlap_s`` of overlap, or ``interruption_cut_overlap_s``
       when the other's sentence breaks off within ``interruption_cut_stop_s``.
 
-    How the synthetic-call defaults were first chosen is in BENCHMARKS.md ("Event thresholds: how
-    the defaults were chosen"); the real-call evaluation of these rules in "Events on real calls".
+    How the synthetic-call defaults were first chosen: docs/benchmarks/thresholds_history.md; these
+    rules on real calls (dev and held-out splits): docs/benchmarks/real_events.md.
     """
 
     raised_loudness_db: float = 5.0
