@@ -204,7 +204,10 @@ def _front(call: RealCall, settings: Settings, models: pipeline.Models, cache: P
     key = hashlib.sha1(f"{call.path.resolve()}|{call.path.stat().st_size}|{settings.asr_model}|{settings.rehear_model}|{call.agent_channel}".encode()).hexdigest()[:16]
     store = cache / f"{call.id}.{key}.front.pkl"
     if store.exists():
-        return pickle.loads(store.read_bytes())
+        try:
+            return pickle.loads(store.read_bytes())
+        except (ModuleNotFoundError, AttributeError, pickle.UnpicklingError):
+            pass  # written by a callcoach whose records have moved since: run the front again
     captured: dict[str, Any] = {}
     original = pipeline._analyse
 
