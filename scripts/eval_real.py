@@ -16,7 +16,7 @@ The slow front of the pipeline (diarize, transcribe, roles, re-hearing) runs
 once per recording and is cached (``--cache``); only prosody, events and the
 scorecard run again on later runs, so rules can be compared in seconds.
 
-    python scripts/eval_real.py eval/real_calls.yaml --data /work/scratch/real
+    python scripts/eval_real.py eval/real_calls.yaml --split all
     python scripts/eval_real.py eval/real_calls.yaml --split dev --events   # list every event
 """
 
@@ -67,8 +67,21 @@ def split_of(recording: str) -> str:
 
 
 def _resolve(name: str, data: Path) -> Path:
-    """A manifest path: ``repo:<path>`` inside this repository, otherwise under ``data``."""
-    return ROOT / name[5:] if name.startswith("repo:") else data / name
+    """A manifest path: ``pyannote:<file>`` one of the files scripts/real_samples.py fetches (the pyannote.audio
+    wheel's telephone call, not kept in this repository), otherwise relative to ``data`` (the repository)."""
+    if name.startswith("pyannote:"):
+        from real_samples import pyannote_sample
+
+        return pyannote_sample() / name[len("pyannote:"):]
+    return data / name
+
+
+def _legs(spec: str | dict, data: Path) -> list:
+    """The agent's and the customer's leg: a stereo file (agent left) or two files {agent, customer}."""
+    if isinstance(spec, str):
+        a = load_audio(_resolve(spec, data))
+        return [type(a)(a.info, a.samples[k : k + 1], a.sample_rate_hz) for k in range(2)]
+    return [load_audio(_resolve(spec[k], data)) for k in ("agent", "customer")]
 
 
 def _frame_db(x: np.ndarray, sr: int, hop_s: float = 0.025) -> np.ndarray:
@@ -95,7 +108,7 @@ def _splice(host: list[np.ndarray], sr: int, actor: str, data: Path, role_channe
     rng = np.random.default_rng(seed)
     clips = {}
     for emotion in ("NEU", "ANG"):
-        a = load_audio(data / f"{actor}_{emotion}_XX.wav")
+        a = load_audio(data / f"{actor}_{emotion}_XX.flac")
         x = resample_poly(a.samples[0], sr, a.sample_rate_hz) if a.sample_rate_hz != sr else a.samples[0]
         db = _frame_db(x, sr)
         on = np.flatnonzero(db > db.max() - 20.0)  # the sentence without the recording's silence around it
@@ -157,8 +170,7 @@ def _prepare(entry: dict, data: Path, cache: Path, hosts: dict[str, dict] | None
         sp = entry["splice"]
         host = (hosts or {})[sp["host"]]
         split = entry.get("split") or host.get("split") or split_of(host["id"])
-        names = [host["legs"]["agent"], host["legs"]["customer"]] if "legs" in host else [host["file"]]
-        signals = [load_audio(_resolve(n, data)) for n in names]
+        signals = _legs(host["legs"], data) if "legs" in host else [load_audio(_resolve(host["file"], data))]
         sr = 8000 if "legs" in host else signals[0].sample_rate_hz
         from scipy.signal import resample_poly
         chans = [resample_poly(a.samples[0], sr, a.sample_rate_hz) if a.sample_rate_hz != sr else a.samples[0] for a in signals]
@@ -179,7 +191,7 @@ def _prepare(entry: dict, data: Path, cache: Path, hosts: dict[str, dict] | None
             out.append(RealCall(cid, rec, split, mix, path, agent_channel="left" if mix == "stereo" else None, **truth))
         return out
     if "legs" in entry:
-        legs = [load_audio(_resolve(entry["legs"][k], data)) for k in ("agent", "customer")]
+        legs = _legs(entry["legs"], data)
         n = min(x.samples.shape[1] for x in legs)
         stereo = np.stack([x.samples[0, :n] for x in legs])
         cache.mkdir(parents=True, exist_ok=True)
@@ -352,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("more", type=Path, nargs="*", help="with --truth: more folders")
     ap.add_argument("--truth", action="store_true", help="score synthetic calls with <id>.truth.json (event F1, check agreement)")
     ap.add_argument("--mono-mix", action="store_true", help="with --truth: also each stereo call's mono mix")
-    ap.add_argument("--data", type=Path, default=Path("/work/scratch/real"), help="folder the manifest's paths are relative to")
+    ap.add_argument("--data", type=Path, default=ROOT, help="folder the manifest's paths are relative to (default: this repository)")
     ap.add_argument("--cache", type=Path, default=ROOT / ".cache" / "eval_real")
     ap.add_argument("--split", choices=["dev", "heldout", "all"], default="dev", help="which split to score (default dev)")
     ap.add_argument("--only", nargs="*", default=None, help="recording ids to score")
