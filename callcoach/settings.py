@@ -14,15 +14,34 @@ DIARIZERS: tuple[DiarizerName, ...] = get_args(DiarizerName)  # the CLI's choice
 
 @dataclass(frozen=True)
 class EventThresholds:
-    """Thresholds for prosody events, all relative to the speaker's own baseline.
+    """Thresholds for prosody events, all relative to the speaker's own baseline and its spread.
 
-    The defaults follow the usual findings on vocal effort: a sustained rise
-    of about 6 dB in level with a rise in F0 is heard as a raised voice;
-    conversational English runs at 120-170 words per minute and listeners
-    hear more than about 180-200 as rushed (COACHING.md: flag sustained >180).
+    Real speech rises and falls by 6-10 dB and 20-50 % in pitch on ordinary emphasis, questions and
+    surprise, and short turns have extreme word rates; synthetic voices hardly vary. So every rule
+    is measured against how much the speaker's own ordinary speech varies (the spreads of
+    :class:`callcoach.analysis.prosody.Baseline`), over stretches long enough to mean something:
 
-    How each default was measured (demo calls, mono mixes, the corpus) is in BENCHMARKS.md, "Event
-    thresholds: how the defaults were chosen".
+    - raised voice: a stretch's median level ``raised_loudness_db`` above the speaker's level with
+      pitch ``raised_pitch_ratio`` above, or ``raised_loudness_only_db`` on level alone, or
+      ``raised_loudness_with_strong_pitch_db`` with pitch ``raised_strong_pitch_ratio``; every level
+      threshold moves up by ``raised_spread_k`` x the loudness spread beyond ``raised_loudness_db``
+      (``raised_unknown_spread_db`` assumed with under 20 s of speech), the strong-pitch ratio by
+      ``raised_spread_k`` x the pitch spread. A stretch lasts ``raised_min_duration_s`` (in a long
+      turn ``raised_turn_share`` of it, up to ``raised_long_turn_min_s``), and counts only inside a
+      run of the speaker's raised stretches with no calm words between that holds
+      ``raised_min_words`` words and ``raised_min_speech_s`` of speech: a loud "Thank you." alone
+      never is.
+    - rapid speech: pace over ``rapid_min_words`` words and ``rapid_min_duration_s``, at
+      ``rapid_rate_ratio`` x the speaker's usual pace (floor 180, cap ``rapid_max_limit_wpm``) and
+      never under the usual pace + ``rapid_spread_k`` x their pace spread; ``rapid_abs_wpm`` for a
+      speaker fast all call and steady (spread <= ``rapid_steady_share`` of their pace). The
+      speaker's speech around it (``rapid_context_words`` words, ``rapid_context_s`` of speaking
+      time) must run at ``rapid_context_share`` of the limit too.
+    - interruption: ``interruption_min_overlap_s`` of overlap, or ``interruption_cut_overlap_s``
+      when the other's sentence breaks off within ``interruption_cut_stop_s``.
+
+    How the synthetic-call defaults were first chosen: docs/benchmarks/thresholds_history.md; these
+    rules on real calls (dev and held-out splits): docs/benchmarks/real_events.md.
     """
 
     raised_loudness_db: float = 5.0
@@ -32,14 +51,25 @@ class EventThresholds:
     raised_loudness_with_strong_pitch_db: float = 3.0
     raised_min_duration_s: float = 1.0
     raised_turn_share: float = 0.3
-    raised_long_turn_min_s: float = 2.0
+    raised_long_turn_min_s: float = 3.0
+    raised_spread_k: float = 3.0
+    raised_unknown_spread_db: float = 2.0
+    raised_min_words: int = 7
+    raised_min_speech_s: float = 2.0
     rapid_rate_ratio: float = 1.35
     rapid_abs_wpm: float = 200.0
     rapid_max_limit_wpm: float = 222.0
     rapid_min_duration_s: float = 0.8
     rapid_min_words: int = 5
+    rapid_context_words: int = 10
+    rapid_context_s: float = 4.0
+    rapid_context_share: float = 0.95
+    rapid_spread_k: float = 2.0
+    rapid_steady_share: float = 0.15
     interruption_min_overlap_s: float = 0.5
     interruption_min_words: int = 3
+    interruption_cut_overlap_s: float = 0.2
+    interruption_cut_stop_s: float = 0.8
     backchannel_max_words: int = 2
     long_silence_s: float = 8.0
     patience_gap_s: float = 0.2

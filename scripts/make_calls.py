@@ -84,9 +84,10 @@ Output files, in ``out_dir``
   from the turns: ``raised_voice`` for each raised/raised_rapid turn,
   ``rapid_speech`` for each rapid/raised_rapid turn, ``threat`` for each
   ``threat: true`` turn (all spanning the turn), and ``interruption`` for a
-  turn of at least 3 words that starts at least 0.3 s before the previous
-  turn of the other role ends (from the turn's start to the end of the
-  overlap; role = the one who interrupts).
+  turn of at least 3 words that starts at least 0.5 s before the previous
+  turn of the other role ends, or 0.2 s when that turn's text stops
+  mid-sentence (no final . ? !), so its speaker broke off (from the turn's
+  start to the end of the overlap; role = the one who interrupts).
 - ``<id>.txt``: the dialogue, one ``AGENT: ...`` / ``CUSTOMER: ...`` line per
   turn.
 - ``<id>.rttm``: the speaker turns in RTTM (speaker names ``agent`` and
@@ -162,6 +163,7 @@ DEFAULTS: dict[str, Any] = {
 CALM_MAX_SYLLABLES_PER_S = 3.7
 DEFAULT_GAP_S = 0.4
 INTERRUPTION_MIN_OVERLAP_S = 0.5
+INTERRUPTION_CUT_OVERLAP_S = 0.2  # when the interrupted text stops mid-sentence (no final . ? !)
 INTERRUPTION_MIN_WORDS = 3
 MP3_DELAY_SAMPLES = 1105  # LAME encoder delay + mp3 decoder delay
 TRIM_BELOW_PEAK_DB = 40.0  # TTS silence trimming threshold (frame RMS)
@@ -554,7 +556,10 @@ def derive_events(turns: Sequence[PlacedTurn]) -> list[dict[str, Any]]:
         other = [p for p in turns[:i] if p.role != t.role]
         if other and len(t.text.split()) >= INTERRUPTION_MIN_WORDS:
             prev = other[-1]
-            if prev.end_s - t.start_s >= INTERRUPTION_MIN_OVERLAP_S:
+            overlap = prev.end_s - t.start_s
+            # a sentence cut off (no final stop) counts even when the overlap is short: its speaker stopped
+            broken = not prev.text.rstrip().endswith((".", "?", "!")) or prev.text.rstrip().endswith("...")
+            if overlap >= INTERRUPTION_MIN_OVERLAP_S or (broken and overlap >= INTERRUPTION_CUT_OVERLAP_S):
                 events.append({"type": "interruption", "role": t.role, "start_s": t.start_s,
                                "end_s": min(prev.end_s, t.end_s)})
         if t.threat:

@@ -8,18 +8,23 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from callcoach.analysis.pace import pace_wpm, rate_baseline, rate_wpm, speaking_time_s, split_words
+from callcoach.analysis.pace import pace_spread, pace_wpm, rate_baseline, rate_wpm, speaking_time_s, split_words
 from callcoach.analysis.prosody import (
     BASELINE_PERCENTILE,
     HOP_S,
     MIN_PIECE_FRAMES,
     PACE_MAX_PAUSE_S,
     PIECE_S,
+    SPREAD_HALF_WIDTH_DB,
+    SPREAD_HALF_WIDTH_ST,
+    SPREAD_MIN_PIECES,
+    SPREAD_PIECE_S,
     Baseline,
     SpeakerFrames,
     frame_index,
 )
 from callcoach.records import ProsodyTrack, SpeechSegment, Turn, Word
+from callcoach.settings import EventThresholds
 
 # --------------------------------------------------------------------------- baselines
 
@@ -81,10 +86,58 @@ def pace_baseline(frames: SpeakerFrames | None, turns: Sequence[Turn], min_words
     return float(np.median(paces)) if paces else None
 
 
+def spread(values: Sequence[float], centre: float, half_width: float, min_count: int = SPREAD_MIN_PIECES) -> float | None:
+    """A robust standard deviation of a speaker's ordinary speech: 1.4826 x the median absolute deviation of
+    the ``values`` within ``half_width`` of ``centre`` (their baseline). Values further out are left out
+    because a speaker can be raised for most of a call (the angry demo customers: two thirds of their
+    speech), which would widen any spread of all their speech. None for fewer than ``min_count`` values
+    (too little speech to tell); 0 when fewer than 3 of them are near the centre."""
+    if len(values) < min_count:
+        return None
+    near = np.array([v for v in values if abs(v - centre) <= half_width])
+    if near.size < 3:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(near - np.median(near))))
+
+
+def level_spread(frames: SpeakerFrames, segments: Sequence[SpeechSegment], base: tuple[float | None, float | None],
+                 half_width: tuple[float, float] = (SPREAD_HALF_WIDTH_DB, SPREAD_HALF_WIDTH_ST)) -> tuple[float | None, float | None]:
+    """(loudness dB, pitch semitones): :func:`spread` of the medians of ``SPREAD_PIECE_S`` pieces of speech
+    around the baseline ``base`` (dBFS, Hz), the scale of a sustained stretch (an event needs that much)."""
+    loud: list[float] = []
+    pitch: list[float] = []
+    for a, b in pieces(segments, SPREAD_PIECE_S):
+        i, j = frame_index(a), frame_index(b)
+        m = nan_median(frames.loudness_db[i:j], MIN_PIECE_FRAMES)
+        if m is not None:
+            loud.append(m)
+        p = nan_median(frames.pitch_hz[i:j], MIN_PIECE_FRAMES)
+        if p is not None:
+            pitch.append(12.0 * math.log2(p))
+    lb, pb = base
+    ls = spread(loud, lb, half_width[0]) if lb is not None else None
+    ps = spread(pitch, 12.0 * math.log2(pb), half_width[1]) if pb else None
+    return ls, ps
+
+
 def baseline(frames: SpeakerFrames | None, segments: Sequence[SpeechSegment], turns: Sequence[Turn]) -> Baseline:
     lb, pb = level_baseline(frames, segments) if frames is not None else (None, None)
+    ls, ps = level_spread(frames, segments, (lb, pb)) if frames is not None else (None, None)
     wpm, sps = rate_baseline(turns)
-    return Baseline(lb, pb, wpm, sps, pace_baseline(frames, turns))
+    words = [w for t in sorted(turns, key=lambda t: t.start_s) for w in t.words]
+    return Baseline(lb, pb, wpm, sps, pace_baseline(frames, turns), ls, ps, pace_spread(frames, words))
+
+
+def raised_margins(base: Baseline, th: EventThresholds) -> tuple[float, float]:
+    """(dB, pitch factor) added to every raised-voice threshold for a speaker whose ordinary speech varies
+    more than a synthetic voice's: the level thresholds move up by ``raised_spread_k`` x the speaker's
+    loudness spread (``raised_unknown_spread_db`` for a speaker with too little ordinary speech to measure
+    it) beyond ``raised_loudness_db``, the strong-pitch ratio by ``raised_spread_k`` x their
+    pitch spread beyond ``raised_strong_pitch_ratio`` (both 0 / 1 where the spread is small or unknown)."""
+    level_spread = base.loudness_spread_db if base.loudness_spread_db is not None else th.raised_unknown_spread_db
+    db = max(0.0, th.raised_spread_k * level_spread - th.raised_loudness_db)
+    st = max(0.0, th.raised_spread_k * (base.pitch_spread_st or 0.0) - 12.0 * float(np.log2(th.raised_strong_pitch_ratio)))
+    return db, float(2.0 ** (st / 12.0))
 
 
 # --------------------------------------------------------------------------- smoothing and tracks

@@ -1,33 +1,18 @@
-"""Conversation events, speaker summaries and the customer's trajectory (turn-taking events in
-:mod:`callcoach.analysis.turn_taking`).
+"""Conversation events and speaker summaries (turn-taking events in :mod:`callcoach.analysis.turn_taking`,
+the customer's trajectory in :mod:`callcoach.analysis.trajectory`).
 
 ``analyse`` is the stage's one entry point. It measures both speakers with
-:mod:`callcoach.analysis.prosody` and finds, always against the speaker's own baseline:
+:mod:`callcoach.analysis.prosody` and finds, always against the speaker's own baseline and how
+much their ordinary speech varies (:class:`~callcoach.analysis.prosody.Baseline` spreads):
 
-- ``raised_voice``: the 1 s moving mean of loudness is ``raised_loudness_db``
-  above baseline with pitch ``raised_pitch_ratio`` above baseline, or
-  ``raised_loudness_only_db`` above baseline on loudness alone; raised
-  stretches closer than ``MERGE_GAP_S`` are joined and a region needs at
-  least ``raised_min_duration_s`` of raised frames.
-- ``rapid_speech``: a run of the speaker's words whose 6 s windows run at
-  ``rapid_rate_ratio`` x baseline (above the calm band, ``CALM_MAX_WPM``, and
-  capped at ``rapid_max_limit_wpm``), or at ``rapid_abs_wpm`` for a speaker
-  whose usual pace is that fast, with ``rapid_min_words`` words and
-  ``rapid_min_duration_s`` of speaking time.
-- ``interruption``: a turn that starts while another speaker is speaking
-  (inside their words, pauses up to 0.5 s included, and inside their
-  diarized speech, since word ends stretch), overlaps them by
-  ``interruption_min_overlap_s`` and has ``interruption_min_words`` words;
-  a turn whose overlapping words are only backchannels ("mm-hmm", "right",
-  "I see") never counts.
-- ``long_silence``: nobody speaks for ``long_silence_s`` (role agent: the
-  agent owns the silence on a call).
-- ``patience_violation``: the agent starts a turn of ``PATIENCE_MIN_WORDS``
-  words within ``patience_gap_s`` of an upset customer turn's end (upset: the
-  turn overlaps a customer raised_voice or threat event).
-
-The trajectory compares the customer's arousal in the last third of their
-speech time with the more aroused of the first two thirds.
+- ``raised_voice``: stretches whose median level (and pitch) is above the raised thresholds of
+  :class:`~callcoach.settings.EventThresholds`, moved up for a speaker whose speech varies a lot
+  (:func:`callcoach.analysis.baselines.raised_margins`); only runs of raised speech with
+  ``raised_min_words`` words and ``raised_min_speech_s`` of speech count (:func:`_sustained`).
+- ``rapid_speech``: turns or pieces of turns above :func:`rapid_limit` whose context (the
+  speaker's speech around them, ``rapid_context_words`` words) is fast too.
+- ``interruption``, ``long_silence``, ``patience_violation``: see
+  :mod:`callcoach.analysis.turn_taking`.
 """
 
 from __future__ import annotations
@@ -40,8 +25,8 @@ import numpy as np
 from callcoach.analysis import baselines, prosody
 from callcoach.analysis.pace import pace_wpm, rate_wpm, speaking_time_s, split_words, syllables_per_s
 from callcoach.analysis.prosody import HOP_S, Baseline, SpeakerFrames
+from callcoach.analysis.trajectory import trajectory
 from callcoach.analysis.turn_taking import (
-    UPSET_TEXT_TYPES,
     _intersection_s,
     interruptions,
     long_silences,
@@ -66,10 +51,10 @@ from callcoach.speech.frames import mask_runs
 SMOOTH_S = 1.0
 MERGE_GAP_S = 1.5
 RAISED_MIN_MEASURED_S = 0.5
+RAISED_CALM_WORDS = 4  # this many of a speaker's words outside raised stretches end a raised run
 CALM_MAX_WPM = 180.0
+RAPID_CONTEXT_REACH_S = 30.0  # a rapid piece's context: the speaker's words within this of it
 
-CALMER_MARGIN = 0.25
-TURN_GAP_S = 1.0  # a pause this long in the customer's speech is the other party's turn
 
 @dataclass(frozen=True)
 class ProsodyResult:
@@ -156,15 +141,17 @@ def _join(spans: list[tuple[float, float, object]], gap_s: float) -> list[list]:
 
 
 def _is_raised(frames: SpeakerFrames, base: Baseline, th: EventThresholds, i: int, j: int) -> bool:
-    """Frames ``[i, j)``: median loudness (and pitch) over the measured frames above the raised thresholds."""
+    """Frames ``[i, j)``: median loudness (and pitch) over the measured frames above the raised thresholds
+    (moved up by :func:`raised_margins` for a speaker whose ordinary speech varies a lot)."""
     level = frames.loudness_db[i:j]
     if base.loudness_db is None or np.count_nonzero(~np.isnan(level)) < int(round(RAISED_MIN_MEASURED_S / HOP_S)):
         return False
     rise = float(np.nanmedian(level)) - base.loudness_db
     f0 = baselines.nan_median(frames.pitch_hz[i:j], prosody.MIN_PIECE_FRAMES)
     ratio = f0 / base.pitch_hz if f0 is not None and base.pitch_hz else 0.0
-    return ((rise >= th.raised_loudness_db and ratio >= th.raised_pitch_ratio) or rise >= th.raised_loudness_only_db
-            or (rise >= th.raised_loudness_with_strong_pitch_db and ratio >= th.raised_strong_pitch_ratio))
+    db, factor = baselines.raised_margins(base, th)
+    return ((rise >= th.raised_loudness_db + db and ratio >= th.raised_pitch_ratio) or rise >= th.raised_loudness_only_db + db
+            or (rise >= th.raised_loudness_with_strong_pitch_db + db and ratio >= th.raised_strong_pitch_ratio * factor))
 
 
 def raised_voice(frames: SpeakerFrames, base: Baseline, role: Role, th: EventThresholds, turns: Sequence[Turn] = ()) -> list[Event]:
@@ -188,8 +175,9 @@ def raised_voice(frames: SpeakerFrames, base: Baseline, role: Role, th: EventThr
         return []
     width = int(round(SMOOTH_S / HOP_S))
     loud = baselines.moving_mean(frames.loudness_db, width, width // 4)
+    margin_db, _ = baselines.raised_margins(base, th)
     with np.errstate(invalid="ignore"):
-        candidate = frames.active & (loud - base.loudness_db >= min(th.raised_loudness_db, th.raised_loudness_with_strong_pitch_db))
+        candidate = frames.active & (loud - base.loudness_db >= min(th.raised_loudness_db, th.raised_loudness_with_strong_pitch_db) + margin_db)
     gap = int(round(MERGE_GAP_S / HOP_S))
     regions: list[list[int]] = []
     for i, j in mask_runs(candidate):
@@ -211,7 +199,7 @@ def raised_voice(frames: SpeakerFrames, base: Baseline, role: Role, th: EventThr
         if _is_raised(frames, base, th, prosody.frame_index(a), prosody.frame_index(b)):
             found.append((a, b, None))
     events = []
-    for a, b, _ in _join(found, MERGE_GAP_S):
+    for a, b in _sustained(_join(found, MERGE_GAP_S), turns, th):
         i, j = prosody.frame_index(a), prosody.frame_index(b)
         d_db = baselines.nan_median(frames.loudness_db[i:j])
         f0 = baselines.nan_median(frames.pitch_hz[i:j])
@@ -221,6 +209,41 @@ def raised_voice(frames: SpeakerFrames, base: Baseline, role: Role, th: EventThr
         detail += " above this speaker's usual level"
         events.append(Event("raised_voice", role, frames.speaker, round(a, 2), round(b, 2), detail))
     return events
+
+
+def _sustained(stretches: list[list], turns: Sequence[Turn], th: EventThresholds) -> list[tuple[float, float]]:
+    """The raised stretches that belong to a sustained raised run of the speaker.
+
+    A run is the speaker's raised stretches with no ordinary speech of theirs between (fewer than
+    ``RAISED_CALM_WORDS`` words outside the stretches and ``MERGE_GAP_S`` away from them, however long
+    the other party talks); it must hold
+    ``raised_min_words`` words and ``raised_min_speech_s`` of speaking time. So a short loud "Thank you."
+    or "Okay, okay!" among calm turns is never a raised voice, while a shouted "I can't afford this!"
+    between two other raised turns is. Without words (no transcript), the stretches' time counts.
+    """
+    words = sorted((w for t in turns for w in t.words), key=lambda w: w.start_s)
+    spans = [(a, b) for a, b, _ in stretches]
+    if not words:
+        return [(a, b) for a, b in spans if b - a >= th.raised_min_speech_s]
+    inside = [[w for w in words if a - 0.1 <= (w.start_s + w.end_s) / 2 <= b + 0.1] for a, b in spans]
+    calm = [w for w in words if not any(a - 0.1 <= (w.start_s + w.end_s) / 2 <= b + 0.1 for a, b in spans)]
+    runs: list[list[int]] = []
+    for k, (a, _) in enumerate(spans):
+        if runs:
+            prev_end = spans[runs[-1][-1]][1]
+            # words just around a stretch are the rest of its sentence, not calm speech
+            between = [w for w in calm if prev_end + MERGE_GAP_S < w.start_s < a - MERGE_GAP_S]
+            if len(between) < RAISED_CALM_WORDS:
+                runs[-1].append(k)
+                continue
+        runs.append([k])
+    out = []
+    for run in runs:
+        said = [w for k in run for w in inside[k]]
+        speech = sum(speaking_time_s(inside[k], prosody.MAX_PAUSE_S) for k in run)
+        if len(said) >= th.raised_min_words and speech >= th.raised_min_speech_s:
+            out += [spans[k] for k in run]
+    return out
 
 
 def _raised_min_s(a: float, b: float, turns: Sequence[Turn], th: EventThresholds) -> float:
@@ -237,44 +260,84 @@ def _raised_min_s(a: float, b: float, turns: Sequence[Turn], th: EventThresholds
 def rapid_limit(base: Baseline, th: EventThresholds) -> float:
     """Pace (words/min) at which this speaker counts as rapid.
 
-    A speaker whose usual pace is already ``rapid_abs_wpm`` or more (fast all
-    call) is rapid wherever they pass it; a speaker with no pace baseline, at
-    ``rapid_abs_wpm``. Anyone else at ``rapid_rate_ratio`` x their usual pace,
-    floored at the calm band (``CALM_MAX_WPM``) and capped at
-    ``rapid_max_limit_wpm``, so a calm speaker's own quicker sentences
-    (a few % over ``rapid_abs_wpm``) are not rapid speech.
+    - A speaker fast all call (usual pace ``rapid_abs_wpm`` or more) and steady (a pace spread of at most
+      ``rapid_steady_share`` of it, or too little speech to measure one) is rapid wherever they pass
+      ``rapid_abs_wpm``.
+    - Anyone else at ``rapid_rate_ratio`` x their usual pace, floored at the calm band (``CALM_MAX_WPM``)
+      and capped at ``rapid_max_limit_wpm`` (``rapid_abs_wpm`` for a speaker with no pace baseline) ...
+    - ... and, where their pace spread is measured, never under their usual pace plus ``rapid_spread_k``
+      x that spread: a real speaker's fluent explanations run well above 200 words/min, and their quick
+      sentences are not rapid speech.
     """
-    if base.pace_wpm is None or base.pace_wpm >= th.rapid_abs_wpm:
+    if base.pace_wpm is None:
         return th.rapid_abs_wpm
-    return min(max(base.pace_wpm * th.rapid_rate_ratio, CALM_MAX_WPM), max(th.rapid_max_limit_wpm, th.rapid_abs_wpm))
+    spread = base.pace_spread_wpm
+    if base.pace_wpm >= th.rapid_abs_wpm:
+        if spread is None or spread <= th.rapid_steady_share * base.pace_wpm:
+            return th.rapid_abs_wpm
+        usual = th.rapid_abs_wpm
+    else:
+        usual = min(max(base.pace_wpm * th.rapid_rate_ratio, CALM_MAX_WPM), max(th.rapid_max_limit_wpm, th.rapid_abs_wpm))
+    return usual if spread is None else max(usual, base.pace_wpm + th.rapid_spread_k * spread)
+
+
+def _context(piece: Sequence[Word], words: Sequence[Word], th: EventThresholds) -> list[Word]:
+    """``piece`` widened by the speaker's nearest words (before or after, across turns: the other party's
+    turns in between are pauses, left out of speaking time) to ``rapid_context_words`` words and
+    ``rapid_context_s`` of speaking time, and a piece of fewer words than that to twice its own words
+    and time (at most half of its context); shorter when the speaker says no more within ``RAPID_CONTEXT_REACH_S``."""
+    index = {id(w): k for k, w in enumerate(words)}
+    lo, hi = index[id(piece[0])], index[id(piece[-1])] + 1
+    a, b = piece[0].start_s - RAPID_CONTEXT_REACH_S, piece[-1].end_s + RAPID_CONTEXT_REACH_S
+    need_words, need_s = th.rapid_context_words, th.rapid_context_s
+    if len(piece) < th.rapid_context_words:  # a few words: at most half of their context
+        need_words = max(need_words, 2 * len(piece))
+        need_s = max(need_s, 2 * speaking_time_s(piece, prosody.PACE_MAX_PAUSE_S))
+    while hi - lo < need_words or speaking_time_s(words[lo:hi], prosody.PACE_MAX_PAUSE_S) < need_s:
+        before = piece[0].start_s - words[lo - 1].end_s if lo > 0 and words[lo - 1].start_s >= a else None
+        after = words[hi].start_s - piece[-1].end_s if hi < len(words) and words[hi].end_s <= b else None
+        if before is None and after is None:
+            break
+        if after is None or (before is not None and before <= after):
+            lo -= 1
+        else:
+            hi += 1
+    return list(words[lo:hi])
 
 
 def rapid_speech(speaker: str, turns: Sequence[Turn], base: Baseline, role: Role, th: EventThresholds, frames: SpeakerFrames | None = None) -> list[Event]:
-    """Turns (or pieces of long turns) whose pace is above :func:`rapid_limit`.
+    """Turns (or pieces of long turns) whose pace is above :func:`rapid_limit`, in fast speech that lasts.
 
-    Pace (:func:`callcoach.analysis.pace.pace_wpm`) is measured over a whole turn,
-    or over equal pieces of at most ``prosody.RATE_PIECE_S`` of a long turn,
-    never over a few words: a piece needs ``rapid_min_words`` words and
-    ``rapid_min_duration_s`` of speaking time. Rapid pieces of one turn are
-    one event.
+    Pace (:func:`callcoach.analysis.pace.pace_wpm`) is measured over a whole turn, or over equal pieces of at
+    most ``prosody.RATE_PIECE_S`` of a long turn: a piece needs ``rapid_min_words`` words and
+    ``rapid_min_duration_s`` of speaking time. The piece's context, the speaker's speech around it
+    (:func:`_context`: ``rapid_context_words`` words, ``rapid_context_s`` of speaking time), must run at
+    ``rapid_context_share`` of the limit too, so a few quick words never make rapid speech alone (turns of a few words have
+    extreme rates: Yuan, Liberman and Cieri, Interspeech 2006). Rapid pieces of one turn are one event.
     """
     limit = rapid_limit(base, th)
+    words = [w for t in sorted(turns, key=lambda t: t.start_s) for w in t.words]
     found = []
     for k, (turn, piece) in enumerate(_pieces_of(turns)):
         if len(piece) < th.rapid_min_words or speaking_time_s(piece, prosody.PACE_MAX_PAUSE_S) < th.rapid_min_duration_s:
             continue
         pace = pace_wpm(piece, frames)
-        if pace is not None and pace >= limit:
-            if found and found[-1][0] is turn and found[-1][1] == k - 1:  # the next piece of the same turn
-                found[-1] = (turn, k, found[-1][2] + piece)
-            else:
-                found.append((turn, k, piece))
+        if pace is None or pace < limit:
+            continue
+        context = _context(piece, words, th)
+        enough = len(context) >= th.rapid_context_words and speaking_time_s(context, prosody.PACE_MAX_PAUSE_S) >= th.rapid_context_s
+        if not enough or (pace_wpm(context, frames) or 0.0) < th.rapid_context_share * limit:
+            continue
+        if found and found[-1][0] is turn and found[-1][1] == k - 1:  # the next piece of the same turn
+            found[-1] = (turn, k, found[-1][2] + piece)
+        else:
+            found.append((turn, k, piece))
     events = []
-    for _, _, words in found:
-        a, b = words[0].start_s, words[-1].end_s
-        pace = pace_wpm(words, frames) or limit
-        wpm = rate_wpm(words, prosody.PACE_MAX_PAUSE_S) or 0.0
-        sps = syllables_per_s(words, prosody.PACE_MAX_PAUSE_S)
+    for _, _, words_ in found:
+        a, b = words_[0].start_s, words_[-1].end_s
+        pace = pace_wpm(words_, frames) or limit
+        wpm = rate_wpm(words_, prosody.PACE_MAX_PAUSE_S) or 0.0
+        sps = syllables_per_s(words_, prosody.PACE_MAX_PAUSE_S)
         detail = f"{wpm:.0f} wpm"
         if sps is not None:
             detail += f" ({sps:.1f} syllables/s)"
@@ -285,7 +348,7 @@ def rapid_speech(speaker: str, turns: Sequence[Turn], base: Baseline, role: Role
         events.append(Event("rapid_speech", role, speaker, round(a, 2), round(b, 2), detail))
     return events
 
-# --------------------------------------------------------------------------- summaries and trajectory
+# --------------------------------------------------------------------------- summaries
 
 
 def _summaries(speakers, segments, base, role, role_confidence, channel_of) -> tuple[SpeakerSummary, ...]:
@@ -312,56 +375,7 @@ def _summaries(speakers, segments, base, role, role_confidence, channel_of) -> t
     return tuple(out)
 
 
-def _thirds(intervals: Sequence[tuple[float, float]]) -> tuple[float, float] | None:
-    """Times at which a third and two thirds of the speech time have passed."""
-    total = sum(b - a for a, b in intervals)
-    if total <= 0:
-        return None
-    cuts, done = [], 0.0
-    targets = [total / 3, 2 * total / 3]
-    for a, b in intervals:
-        while targets and done + (b - a) >= targets[0]:
-            cuts.append(a + targets.pop(0) - done)
-        done += b - a
-    return cuts[0], cuts[1]
 
 
-def trajectory(speakers, role, segments, frames, base, words_of, events, text_events, th: EventThresholds) -> Trajectory:
-    """``not_upset``, ``calmer`` or ``not_calmer`` for the customer (the customer with most talk time for prosody)."""
-    customers = [s for s in speakers if role[s] == "customer"]
-    upset = [e for e in list(events) + list(text_events) if (e.role == "customer" or e.speaker in customers) and (e.type == "raised_voice" or e.type in UPSET_TEXT_TYPES)]
-    if not upset:
-        return "not_upset"
-    main = max(customers, key=lambda s: sum(b - a for a, b in segments[s]), default=None)
-    speech = merge_intervals([iv for s in customers for iv in segments[s]])
-    cuts = _thirds(speech)
-    if cuts is None:
-        return "not_calmer"
-    # the end is whole turns: a raised turn that runs past the two-thirds mark belongs to the middle
-    end = next((a for (_, pb), (a, _) in zip(speech, speech[1:]) if a >= cuts[1] and a - pb >= TURN_GAP_S), cuts[1])
-    bounds = [(-np.inf, cuts[0]), (cuts[0], end), (end, np.inf)]
-    scores = [_arousal(main, a, b, frames, base, words_of, th) + sum(a <= e.start_s < b for e in upset) for a, b in bounds]
-    if any(bounds[2][0] <= e.start_s for e in upset):
-        return "not_calmer"
-    return "calmer" if scores[2] < max(scores[0], scores[1]) - CALMER_MARGIN else "not_calmer"
 
 
-def _arousal(speaker, a: float, b: float, frames, base, words_of, th: EventThresholds) -> float:
-    """Mean of loudness, pitch and rate rises in [a, b), each in units of its event threshold."""
-    if speaker is None:
-        return 0.0
-    parts = []
-    f, bl = frames.get(speaker), base[speaker]
-    if f is not None:
-        i = prosody.frame_index(max(a, 0.0))
-        j = len(f.loudness_db) if b == np.inf else prosody.frame_index(b)
-        loud, f0 = baselines.nan_median(f.loudness_db[i:j], 8), baselines.nan_median(f.pitch_hz[i:j], 8)
-        if loud is not None and bl.loudness_db is not None:
-            parts.append((loud - bl.loudness_db) / th.raised_loudness_db)
-        if f0 is not None and bl.pitch_hz:
-            parts.append((f0 / bl.pitch_hz - 1) / (th.raised_pitch_ratio - 1))
-    words = [w for w in words_of[speaker] if a <= w.start_s < b]
-    wpm = rate_wpm(words) if len(words) >= 4 else None
-    if wpm is not None and bl.rate_wpm:
-        parts.append((wpm / bl.rate_wpm - 1) / (th.rapid_rate_ratio - 1))
-    return float(np.mean(parts)) if parts else 0.0

@@ -17,6 +17,9 @@ from callcoach.analysis.prosody import (
     NUCLEUS_MIN_GAP_S,
     NUCLEUS_PROMINENCE_DB,
     PACE_MAX_PAUSE_S,
+    PACE_SPREAD_MIN_WINDOWS,
+    PACE_WINDOW_S,
+    PACE_WINDOW_WORDS,
     RATE_PIECE_S,
     SYLLABLES_PER_WORD,
     SpeakerFrames,
@@ -151,3 +154,30 @@ def rate_baseline(turns: Sequence[Turn]) -> tuple[float | None, float | None]:
     if not wpm:
         return None, None
     return float(np.median(wpm)), float(np.median(sps))
+
+
+def pace_windows(words: Sequence[Word], min_words: int = PACE_WINDOW_WORDS, min_s: float = PACE_WINDOW_S) -> list[tuple[int, int]]:
+    """``[i, j)`` word ranges of a speaker's speech (across their turns) holding at least ``min_words``
+    words and ``min_s`` of speaking time, one starting at each word: enough speech for a pace to mean
+    something (turns of a few words have extreme rates, Yuan, Liberman and Cieri 2006)."""
+    out = []
+    j = 0
+    for i in range(len(words)):
+        j = max(j, i + min_words)
+        while j <= len(words) and speaking_time_s(words[i:j], PACE_MAX_PAUSE_S) < min_s:
+            j += 1
+        if j > len(words):
+            break
+        out.append((i, j))
+    return out
+
+
+def pace_spread(frames: SpeakerFrames | None, words: Sequence[Word]) -> float | None:
+    """Spread (words/min) of the speaker's pace over :func:`pace_windows`: their interquartile range over
+    1.349 (a normal distribution's), None with fewer than ``PACE_SPREAD_MIN_WINDOWS`` windows. Windows
+    overlap, so this is the spread of the speaker's sustained pace, not of single short turns."""
+    paces = [p for i, j in pace_windows(words) if (p := pace_wpm(words[i:j], frames)) is not None]
+    if len(paces) < PACE_SPREAD_MIN_WINDOWS:
+        return None
+    q1, q3 = np.percentile(paces, [25, 75])
+    return float((q3 - q1) / 1.349)

@@ -78,6 +78,13 @@ SYLLABLES_PER_WORD = 1.35  # conversational English: 4.5 syllables/s ~ 200 words
 NUCLEUS_PROMINENCE_DB = 3.0
 NUCLEUS_MIN_GAP_S = 0.1
 MIN_PIECE_FRAMES = 8
+SPREAD_PIECE_S = 2.0  # level spread: medians of pieces this long, about the shortest raised stretch
+SPREAD_MIN_PIECES = 10  # 20 s of speech: a spread from fewer pieces swings with one of them
+SPREAD_HALF_WIDTH_DB = 5.0  # ordinary speech for the spread: within this of the baseline level ...
+SPREAD_HALF_WIDTH_ST = 3.0  # ... and pitch (semitones)
+PACE_WINDOW_WORDS = 10  # pace windows: this many words and PACE_WINDOW_S of speaking time at least
+PACE_WINDOW_S = 4.0
+PACE_SPREAD_MIN_WINDOWS = 30  # about 40 words of speech: a call's worth, not a sentence
 SILENT_DB = -120.0
 
 _N_FFT = PITCH_FRAME  # lags <= _TAU_MAX + 1 never wrap: window + lag < frame
@@ -103,13 +110,18 @@ class SpeakerFrames:
 
 @dataclass(frozen=True)
 class Baseline:
-    """A speaker's usual level: ``loudness_db`` (dBFS), ``pitch_hz``, ``rate_wpm``, ``syllables_per_s``, ``pace_wpm``."""
+    """A speaker's usual level: ``loudness_db`` (dBFS), ``pitch_hz``, ``rate_wpm``, ``syllables_per_s``, ``pace_wpm``,
+    and how much it varies in ordinary speech: ``loudness_spread_db`` (dB), ``pitch_spread_st`` (semitones) and
+    ``pace_spread_wpm`` (None where there is too little speech to tell; see :func:`callcoach.analysis.baselines.spread`)."""
 
     loudness_db: float | None
     pitch_hz: float | None
     rate_wpm: float | None
     syllables_per_s: float | None
     pace_wpm: float | None = None
+    loudness_spread_db: float | None = None
+    pitch_spread_st: float | None = None
+    pace_spread_wpm: float | None = None
 
 
 # --------------------------------------------------------------------------- frames

@@ -24,6 +24,7 @@ _BACKCHANNEL_WORDS = frozenset(
     "mm mmm mhm hmm hm uh huh uhhuh mmhmm um yeah yea yes yep yup ok okay right sure alright "
     "oh ah aha exactly true gotcha wow really cool fine".split()
 )
+_NEVER_LAST = frozenset("the a an to of and or but my your our their his her its is are was were for with at in on from that which".split())
 _BACKCHANNEL_PAIRS = frozenset({"i see", "got it", "all right", "of course", "that's right", "i know", "makes sense"})
 
 # --------------------------------------------------------------------------- intervals
@@ -143,18 +144,38 @@ def interruptions(
             if not any(a <= tb_start < b for a, b in spans):
                 continue  # the other speaker was in a pause of their turn
             overlap = _intersection_s([(tb_start, tb.end_s)], spans)
-            if overlap < th.interruption_min_overlap_s:
+            stopped_s = spans[-1][1] - tb_start  # how soon the other's voice stopped
+            # talked over for long enough, or over a sentence that then broke off soon after
+            cut = (overlap >= th.interruption_cut_overlap_s and stopped_s <= th.interruption_cut_stop_s
+                   and ta.end_s <= tb.end_s and _broke_off(ta) and tb.words[0].start_s < spans[-1][1])
+            if overlap < th.interruption_min_overlap_s and not cut:
                 continue
             over = [w for w in tb.words if w.start_s < spans[-1][1]]
             if over and is_backchannel(over):
                 continue  # listened over the other's end, then took the turn
             who = f"{ta.speaker} ({role.get(ta.speaker, 'unknown')})"
             detail = f"cut off {who}: started {overlap:.1f} s before they finished"
+            if overlap < th.interruption_min_overlap_s:
+                detail = f"cut off {who} mid-sentence: they stopped {stopped_s:.1f} s after being talked over"
             if ta.end_s > tb.end_s:
                 detail = f"talked over {who} for {overlap:.1f} s while they kept speaking"
             events.append(Event("interruption", role.get(tb.speaker, "unknown"), tb.speaker, round(tb_start, 2), round(min(ta.end_s, tb.end_s), 2), detail))
             break
     return events
+
+
+def _broke_off(turn: Turn, min_words: int = 3) -> bool:
+    """Whether a turn ends mid-sentence: its last word without a full stop, question or exclamation mark
+    (the recogniser writes a cut-off sentence with none, or with a dash or "..."), after at least
+    ``min_words`` words of that sentence (two words at a turn change are often the other party's, misheard)."""
+    ends = [k for k, w in enumerate(turn.words) if w.text.strip().endswith((".", "?", "!")) and not w.text.strip().endswith("...")]
+    last = turn.words[-1].text.strip() if turn.words else ""
+    if ends and ends[-1] == len(turn.words) - 1:
+        # the recogniser often closes a cut-off sentence with a full stop anyway; a sentence never ends on "the"
+        if re.sub(r"[^a-z']", "", last.lower()) not in _NEVER_LAST or len(turn.words) < min_words:
+            return False
+        return True
+    return len(turn.words) - (ends[-1] + 1 if ends else 0) >= min_words
 
 
 def long_silences(intervals: Sequence[tuple[float, float]], role: Mapping[str, Role], th: EventThresholds) -> list[Event]:

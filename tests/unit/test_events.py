@@ -12,8 +12,11 @@ import re
 import numpy as np
 import pytest
 
-from callcoach.analysis.events import ProsodyResult, analyse, rapid_limit
-from callcoach.analysis.prosody import Baseline
+from callcoach.analysis.baselines import raised_margins, spread
+from callcoach.analysis.events import ProsodyResult, analyse, raised_voice, rapid_limit
+from callcoach.analysis.prosody import HOP_S as HOP
+from callcoach.analysis.prosody import Baseline, SpeakerFrames
+from callcoach.analysis.trajectory import is_upset
 from callcoach.analysis.turn_taking import is_backchannel
 from callcoach.records import Audio, AudioInfo, Diarization, Event, SpeechSegment, Turn, Word
 from callcoach.settings import EventThresholds
@@ -138,15 +141,67 @@ def test_small_level_rise_is_raised_only_with_a_strong_pitch_rise(pitch_hz: floa
 
 
 @pytest.mark.parametrize("own_turn", [False, True])
-def test_loud_start_of_a_long_turn_is_stress_but_a_short_shout_is_raised(own_turn: bool) -> None:
-    """1.4 s at +8 dB and x1.2 pitch: the stressed first words of a 14 s turn, or a shout of its own."""
+def test_loud_start_of_a_long_turn_or_a_short_loud_turn_alone_is_not_raised(own_turn: bool) -> None:
+    """1.4 s at +8 dB and x1.2 pitch: the stressed first words of a 14 s turn, or a short turn of its own
+    among calm ones ("Thank you!", "Oh, okay!"): real speech does that without anyone being upset."""
     cust_parts = [(10.0, 11.4, 240.0, -18.0), (11.4, 24.0, 200.0, -26.0), (26.0, 40.0, 200.0, -26.0)]
     agent_parts = [(0.0, 9.0, 120.0, -26.0), (41.0, 44.8, 120.0, -26.0)]
     first = [turn("C", 10.0, 11.4, 4), turn("C", 11.6, 24.0, 33)] if own_turn else [turn("C", 10.0, 24.0, 37)]
     turns = [turn("A", 0.0, 9.0, 24), turn("A", 41.0, 44.8, 10), *first, turn("C", 26.0, 33.0, 19), turn("C", 33.0, 40.0, 19)]
     result = run(make_audio(voice(45.0, agent_parts, seed=1), voice(45.0, cust_parts, seed=2)), turns)
     found = [round(e.start_s) for e in of_type(result, "raised_voice")]
-    assert found == ([10] if own_turn else []), result.events
+    assert found == [], result.events
+
+
+def test_short_raised_turns_in_a_row_are_a_sustained_raised_voice() -> None:
+    """Two short shouts (4 and 5 words, 1.4 s each) with the agent speaking between them and no calm
+    words of the customer's: one raised run of 9 words, so both are raised (as "I can't afford this!"
+    between two other raised turns in the corpus)."""
+    cust = [(10.0, 11.4, 240.0, -18.0), (13.4, 14.8, 240.0, -18.0), (17.0, 40.0, 200.0, -26.0)]
+    agent = [(0.0, 9.0, 120.0, -26.0), (11.6, 13.2, 120.0, -26.0), (41.0, 44.8, 120.0, -26.0)]
+    turns = [turn("A", 0.0, 9.0, 24), turn("A", 11.6, 13.2, 4), turn("A", 41.0, 44.8, 10),
+             turn("C", 10.0, 11.4, 4), turn("C", 13.4, 14.8, 5)] + [turn("C", s, s + 4.9, 13) for s in np.arange(17.0, 40.0, 5.0)]
+    result = run(make_audio(voice(45.0, agent, seed=1), voice(45.0, cust, seed=2)), turns)
+    assert [round(e.start_s) for e in of_type(result, "raised_voice")] == [10, 13], result.events
+
+
+def test_raised_thresholds_follow_the_speakers_spread() -> None:
+    th = EventThresholds()
+
+    def margins(loud_spread, pitch_spread=None):
+        return raised_margins(Baseline(-26.0, 200.0, None, None, None, loud_spread, pitch_spread), th)
+
+    assert margins(1.0) == (0.0, 1.0)  # a synthetic voice's spread: the fixed thresholds
+    assert margins(3.0)[0] == pytest.approx(3 * 3.0 - th.raised_loudness_db)  # a real voice's: k x spread
+    assert margins(None)[0] == pytest.approx(th.raised_spread_k * th.raised_unknown_spread_db - th.raised_loudness_db)
+    _, factor = margins(1.0, 2.0)  # pitch spread 2 semitones: strong pitch needs k x 2 = 6 semitones
+    assert th.raised_strong_pitch_ratio * factor == pytest.approx(2 ** (6 / 12))
+
+
+def test_spread_is_that_of_ordinary_speech() -> None:
+    """Robust to a speaker raised for most of the call: pieces far above the baseline are left out."""
+    rng = np.random.default_rng(0)
+    calm = list(-26.0 + rng.normal(0.0, 1.0, 40))
+    raised = list(-17.0 + rng.normal(0.0, 1.0, 80))
+    assert spread(calm + raised, -27.0, 5.0) == pytest.approx(1.0, abs=0.3)
+    assert spread(calm[:9], -27.0, 5.0) is None  # too few pieces to tell
+    assert spread(raised, -27.0, 5.0) == 0.0  # none near the baseline: no sign of wide ordinary variation
+
+
+@pytest.mark.parametrize(("loud_spread_db", "raised"), [(1.0, True), (3.0, False)])
+def test_real_like_variation_raises_the_bar_for_a_raised_voice(loud_spread_db: float, raised: bool) -> None:
+    """A 3 s, 10-word stretch at +7 dB and x1.1 pitch over the baseline: raised for a speaker whose ordinary
+    speech varies by 1 dB (a synthetic voice), ordinary emphasis for one whose varies by 3 dB (real speech)."""
+    n = int(30.0 / HOP)
+    loud = np.full(n, -26.0, dtype=np.float32)
+    pitch = np.full(n, 200.0, dtype=np.float32)
+    i, j = int(10.0 / HOP), int(13.0 / HOP)
+    loud[i:j], pitch[i:j] = -19.0, 220.0
+    frames = SpeakerFrames("C", loud, pitch, np.ones(n, dtype=bool))
+    base = Baseline(-26.0, 200.0, None, None, None, loud_spread_db, 1.0)
+    turns = [turn("C", 2.0, 9.0, 20), turn("C", 10.0, 13.0, 10), turn("C", 14.0, 28.0, 40)]
+    found = raised_voice(frames, base, "customer", TH, turns)
+    assert [round(e.start_s) for e in found] == ([10] if raised else [])
 
 
 def test_raised_customer_on_mono_mix() -> None:
@@ -217,11 +272,17 @@ def test_rapid_limit_follows_the_speakers_usual_pace() -> None:
     def limit(pace):
         return rapid_limit(Baseline(None, None, None, None, pace), th)
 
+    def limit_spread(pace, spread_wpm):
+        return rapid_limit(Baseline(None, None, None, None, pace, pace_spread_wpm=spread_wpm), th)
+
     assert limit(None) == th.rapid_abs_wpm  # no baseline: the absolute line
-    assert limit(230.0) == th.rapid_abs_wpm  # fast all call: every piece over the line
+    assert limit_spread(230.0, 20.0) == th.rapid_abs_wpm  # steadily fast all call: every piece over the line
+    assert limit_spread(230.0, 60.0) == 230.0 + th.rapid_spread_k * 60.0  # fast but varied: their own spread
+    assert limit(230.0) == th.rapid_abs_wpm  # too little speech to tell: fast all call
     assert limit(120.0) == 180.0  # a slow speaker's limit never drops into the calm band
     assert limit(150.0) == pytest.approx(150.0 * th.rapid_rate_ratio)
     assert limit(170.0) == th.rapid_max_limit_wpm  # 1.35 x 170 = 229.5, capped
+    assert limit_spread(180.0, 45.0) == 180.0 + th.rapid_spread_k * 45.0  # a real agent: fluent runs at 250 are theirs
 
 
 def test_calm_speakers_quicker_sentence_is_not_rapid() -> None:
@@ -235,6 +296,16 @@ def test_calm_speakers_quicker_sentence_is_not_rapid() -> None:
     rapid = of_type(result, "rapid_speech")
     assert [(e.speaker, round(e.start_s)) for e in rapid] == [("C", 32)]
     assert "usual 168" in rapid[0].detail, rapid[0].detail
+
+
+def test_a_few_quick_words_among_slow_speech_are_not_rapid() -> None:
+    """A 6-word turn at 300 wpm between turns at 80: its context (10 words, 4 s of the speaker's speech
+    around it) is not fast, so it is no rapid speech (short turns have extreme rates)."""
+    turns = [turn("C", s, s + 6.0, 8) for s in (0.0, 8.0, 16.0)]
+    turns.append(turn("C", 23.0, 24.2, 6))  # 300 wpm
+    turns += [turn("C", s, s + 6.0, 8) for s in (26.0, 34.0)]
+    result = run(make_audio(silence(41.0), silence(41.0, 1)), turns)
+    assert of_type(result, "rapid_speech") == []
 
 
 def test_steady_calm_rate_is_not_rapid() -> None:
@@ -277,6 +348,21 @@ def test_backchannel_then_taking_the_turn_is_not_an_interruption() -> None:
     c = turn("C", 4.0, 7.5, 7, texts=texts)  # "mm-hmm right" over A's last second, the rest after
     c = Turn("C", "unknown", 4.0, 7.5, c.text, (Word("mm-hmm", 4.0, 4.3, 0.9), Word("right", 4.4, 4.6, 0.9)) + tuple(Word(t, 5.2 + 0.4 * i, 5.5 + 0.4 * i, 0.9) for i, t in enumerate(texts[2:])))
     assert of_type(run(_quiet(), [a, c]), "interruption") == []
+
+
+def _words_turn(speaker: str, start_s: float, texts: list[str], step_s: float = 0.3) -> Turn:
+    ws = tuple(Word(t, start_s + i * step_s, start_s + i * step_s + 0.25, 0.9, speaker) for i, t in enumerate(texts))
+    return Turn(speaker, "unknown", ws[0].start_s, ws[-1].end_s, " ".join(texts), ws)
+
+
+@pytest.mark.parametrize(("last", "cut"), [("the", True), ("still", True), ("week.", False)])
+def test_sentence_broken_off_soon_after_being_talked_over_is_an_interruption(last: str, cut: bool) -> None:
+    """The customer talks over the agent's sentence for 0.3 s and the agent stops there, mid-sentence:
+    an interruption although the overlap is short; the same overlap over a finished sentence is not."""
+    a = _words_turn("A", 0.0, "the parcel left our depot on Monday and it should reach you this".split() + [last])
+    c = _words_turn("C", a.end_s - 0.3, "but I was told it would come yesterday".split())
+    events = of_type(run(_quiet(), [a, c]), "interruption")
+    assert [(e.speaker, "mid-sentence" in e.detail) for e in events] == ([("C", True)] if cut else [])
 
 
 def test_turn_starting_just_before_the_other_ends_is_not_an_interruption() -> None:
@@ -347,6 +433,37 @@ def test_trajectory_end_is_whole_turns() -> None:
     complaint = Event("threat", "customer", "C", 25.0, 26.0, "never came")
     result = run(make_audio(voice(35.0, agent, seed=1), voice(35.0, customer, seed=2)), turns, text_events=(complaint,))
     assert result.trajectory == "calmer"
+
+
+def _said(kind: str, at_s: float) -> Event:
+    return Event(kind, "customer", "C", at_s, at_s + 1.0, kind)
+
+
+def _raised(a: float, b: float) -> Event:
+    return Event("raised_voice", "customer", "C", a, b, "+8 dB")
+
+
+@pytest.mark.parametrize(("evidence", "upset"), [
+    ([_raised(10.0, 12.0)], False),  # one loud moment in a friendly call
+    ([_raised(10.0, 12.0), _said("complaint", 15.0)], True),  # voice and words agree
+    ([_said("complaint", 30.0)], True),  # upset words said calmly
+    ([_said("threat", 30.0)], True),
+    ([_raised(10.0, 12.0), _raised(40.0, 43.0)], True),  # raised again and again
+    ([_raised(10.0, 15.0)], True),  # raised for long
+])
+def test_customer_upset_when_words_say_so_or_the_voice_is_strong(evidence: list[Event], upset: bool) -> None:
+    assert is_upset(evidence) is upset
+    assert is_upset(evidence[:1], strong=lambda e: True)  # one very loud stretch is enough
+
+
+def test_upset_throughout_and_ending_on_a_threat_to_leave_is_not_calmer() -> None:
+    """Raised at the start, calmer-sounding at the end but the last turn is "I'm done, cancel my
+    contract" (a complaint the scorecard's cues find): not calmer, whatever the voice does."""
+    a, c, turns = customer_call(raised=(10.0, 20.0))
+    last = max((t for t in turns if t.speaker == "C"), key=lambda t: t.start_s)
+    leave = _said("complaint", last.start_s + 1.0)
+    assert run(make_audio(a, c), turns, text_events=(leave,)).trajectory == "not_calmer"
+    assert run(make_audio(a, c), turns).trajectory == "calmer"
 
 
 @pytest.mark.parametrize(("at_s", "expected"), [(12.0, "calmer"), (36.0, "not_calmer")])
