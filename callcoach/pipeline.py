@@ -88,7 +88,9 @@ class Models:
                 # the segmentation model tells hold music and tones on a channel from a turn
                 self._diarizers[name] = ChannelDiarizer(speech=self.diarizer("embedded").speech_probability)
             elif name == "embedded":
-                self._diarizers[name] = EmbeddedDiarizer(min_speakers=s.min_speakers, max_speakers=s.max_speakers)
+                self._diarizers[name] = EmbeddedDiarizer(
+                    min_speakers=s.min_speakers, max_speakers=s.max_speakers, voiceprint_model=s.voiceprint_model
+                )
             elif name == "pyannote":
                 self._diarizers[name] = PyannoteDiarizer(
                     s.pyannote_pipeline, min_speakers=s.min_speakers, max_speakers=s.max_speakers
