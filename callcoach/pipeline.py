@@ -53,6 +53,11 @@ class Models:
                 resolve_model(settings.rehear_model)
             except ModelError as exc:
                 raise ModelError(f"the model that re-hears fast turns (--rehear-model; 'off' for none): {exc}") from None
+        if settings.voiceprint_model is not None:  # a file that is not a CAM++ export fails before any audio is read
+            try:
+                self.diarizer("embedded")
+            except ModelError as exc:
+                raise ModelError(f"--voiceprint-model: {exc}") from None
 
     def _whisper(self, model: str) -> WhisperTranscriber:
         s = self.settings
