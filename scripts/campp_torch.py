@@ -100,7 +100,7 @@ class CAMDenseTDNNBlock(nn.ModuleList):
         super().__init__()
         for i in range(num_layers):
             self.add_module(
-                "tdnnd%d" % (i + 1),
+                f"tdnnd{i + 1}",
                 CAMDenseTDNNLayer(in_channels + i * out_channels, out_channels, bn_channels, kernel_size, stride, dilation, bias, config_str),
             )
 
@@ -205,9 +205,9 @@ class CAMPPlus(nn.Module):
                 dilation=dilation,
                 config_str=config_str,
             )
-            self.xvector.add_module("block%d" % (i + 1), block)
+            self.xvector.add_module(f"block{i + 1}", block)
             channels = channels + num_layers * growth_rate
-            self.xvector.add_module("transit%d" % (i + 1), TransitLayer(channels, channels // 2, bias=False, config_str=config_str))
+            self.xvector.add_module(f"transit{i + 1}", TransitLayer(channels, channels // 2, bias=False, config_str=config_str))
             channels //= 2
         self.xvector.add_module("out_nonlinear", get_nonlinear(config_str, channels))
         self.xvector.add_module("stats", StatsPool())

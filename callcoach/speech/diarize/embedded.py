@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from callcoach.campp import EMBED_DIM, STEP_CENTRE, STEP_SAMPLES, CamppEmbedder
 from callcoach.errors import ModelError
 from callcoach.progress import FractionFn
 from callcoach.records import Audio, Diarization, SpeechSegment
 from callcoach.speech.diarize.base import _renumber_by_first_speech, mask_to_segments, speaker_name
+from callcoach.speech.diarize.campp import EMBED_DIM, STEP_CENTRE, STEP_SAMPLES, CamppEmbedder
 from callcoach.speech.frames import mask_runs
 
 _POWERSET = np.array(

@@ -15,15 +15,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from callcoach import campp
-from callcoach.audio import load_audio
-from callcoach.diarize import EmbeddedDiarizer
 from callcoach.errors import ModelError
 from callcoach.records import Audio
+from callcoach.speech.audio import load_audio
+from callcoach.speech.diarize import EmbeddedDiarizer, campp
+from callcoach.speech.diarize.embedded import segmentation_model_path
 
-HERE = Path(__file__).resolve().parent
-DATA = HERE / "data" / "campp"
-REAL = HERE.parent / "audio_samples" / "real"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data" / "campp"
+REAL = ROOT / "audio_samples" / "real"
 
 
 def _load(name: str) -> np.ndarray:
@@ -72,8 +72,6 @@ def test_other_model_files_are_refused_by_name(tmp_path):
     (tmp_path / "bad.onnx").write_bytes(b"not a model")
     with pytest.raises(ModelError, match="could not be loaded"):
         campp.CamppEmbedder(tmp_path / "bad.onnx")
-    from callcoach.diarize import segmentation_model_path
-
     with pytest.raises(ModelError, match=r"outputs .* expected \['embedding', 'frames'"):
         campp.CamppEmbedder(segmentation_model_path())
 

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelError
+from callcoach.errors import ModelError
 
 SAMPLE_RATE = 16_000
 NUM_MELS = 80
