@@ -220,23 +220,20 @@ class EmbeddedDiarizer:
 
         # centred on the call's mean print, which removes what all its speakers share (line, room):
         # uncentred, the telephone call's two voices ran together (DER 51.9% against 14.1%, per-piece prints)
-        dist = squareform(pdist(prints - prints.mean(axis=0), metric="cosine"))
-        windows = np.array([p[0] for p in pieces])
-        tracks = np.array([p[1] for p in pieces])
-        a = np.array([p[2] for p in pieces])
-        b = np.array([p[3] for p in pieces])
-        # two pieces of one window, different local speakers, heard at the same time: different people
-        cannot = (
-            (windows[:, None] == windows[None, :])
-            & (tracks[:, None] != tracks[None, :])
-            & (a[:, None] < b[None, :])
-            & (a[None, :] < b[:, None])
-        )
-        constrained = dist.copy()
-        constrained[cannot] = 4.0
-        np.fill_diagonal(constrained, 0.0)
-        tree = linkage(squareform(constrained, checks=False), method="average")
-        lo = max(self.min_speakers, 2 if cannot.any() else 1)
+        cond = pdist(prints - prints.mean(axis=0), metric="cosine")
+        # the distances are held once as a condensed float64 vector (for linkage, which copies it) and then once
+        # as a float32 square (for the silhouette), never side by side with n x n masks: a 60-minute call has
+        # about 10,000 pieces, and the square float64 matrix with its constrained copy and masks took 3 GB
+        cannot = _cannot_link_index(pieces)
+        saved = cond[cannot].copy()
+        cond[cannot] = 4.0
+        tree = linkage(cond, method="average")
+        cond[cannot] = saved
+        cond32 = cond.astype(np.float32)
+        del cond
+        dist = squareform(cond32)
+        del cond32
+        lo = max(self.min_speakers, 2 if len(cannot) else 1)
         hi = max(lo, min(self.max_speakers, n))
         best_k, best_score = lo, -np.inf
         for k in range(max(lo, 2), hi + 1):
@@ -249,6 +246,24 @@ class EmbeddedDiarizer:
         if lo == 1 and best_k > 1 and _same_voice(prints, fcluster(tree, 2, criterion="maxclust") - 1) > self.SAME_VOICE_COSINE:
             best_k = 1  # the best two-way split is one voice heard twice
         return fcluster(tree, best_k, criterion="maxclust") - 1 if best_k > 1 else np.zeros(n, dtype=int)
+
+
+def _cannot_link_index(pieces: list[tuple[int, int, int, int]]) -> np.ndarray:
+    """Condensed-distance indices of the piece pairs that must be different people: two pieces of one
+    window, different local speakers, heard at the same time."""
+    n = len(pieces)
+    by_window: dict[int, list[int]] = {}
+    for i, (w, _k, _a, _b) in enumerate(pieces):
+        by_window.setdefault(w, []).append(i)
+    out = []
+    for members in by_window.values():
+        for x, i in enumerate(members):
+            for j in members[x + 1 :]:
+                (_, ki, ai, bi), (_, kj, aj, bj) = pieces[i], pieces[j]
+                if ki != kj and ai < bj and aj < bi:
+                    lo, hi = min(i, j), max(i, j)
+                    out.append(n * lo - lo * (lo + 1) // 2 + (hi - lo - 1))
+    return np.array(out, dtype=np.int64)
 
 
 def _drop_shadow_speakers(
@@ -415,7 +430,7 @@ def _silhouette(dist: np.ndarray, labels: np.ndarray) -> float:
         if not own.any():
             scores.append(0.0)
             continue
-        a = dist[i, own].mean()
-        b = min(dist[i, labels == j].mean() for j in ids if j != labels[i])
+        a = dist[i, own].mean(dtype=np.float64)
+        b = min(dist[i, labels == j].mean(dtype=np.float64) for j in ids if j != labels[i])
         scores.append((b - a) / max(a, b, 1e-9))
     return float(np.mean(scores))
