@@ -99,6 +99,12 @@ def _add_score(sub) -> None:
     roles.add_argument("--min-speakers", type=int, default=_DEFAULTS.min_speakers, metavar="N", help="fewest speakers to look for in a mono call (default 1)")
     roles.add_argument("--max-speakers", type=int, default=_DEFAULTS.max_speakers, metavar="N", help="most speakers to look for in a mono call (default 4)")
     roles.add_argument("--pyannote-pipeline", type=Path, metavar="DIR", help="local pyannote.audio pipeline folder for --diarizer pyannote")
+    roles.add_argument(
+        "--voiceprint-model",
+        type=Path,
+        metavar="FILE",
+        help="CAM++ ONNX file for the embedded diarizer's voice prints (default: the one installed with callcoach; scripts/export_campp_onnx.py makes one)",
+    )
     asr = score.add_argument_group("speech recognition")
     asr.add_argument(
         "--asr-model",
@@ -242,7 +248,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         raise UsageError(f"--min-speakers {args.min_speakers} / --max-speakers {args.max_speakers}: need 1 <= min <= max")
     if args.beam_size < 1:
         raise UsageError(f"--beam-size must be 1 or more, got {args.beam_size}")
-    for flag, path in (("--rubric", args.rubric), ("--templates", args.templates)):
+    for flag, path in (("--rubric", args.rubric), ("--templates", args.templates), ("--voiceprint-model", args.voiceprint_model)):
         if path is not None and not path.exists():
             raise UsageError(f"{flag} {path}: not found")
     return Settings(
@@ -262,6 +268,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         embed_audio=args.embed_audio,
         redact=args.redact,
         pyannote_pipeline=args.pyannote_pipeline,
+        voiceprint_model=args.voiceprint_model,
     )
 
 

@@ -53,6 +53,11 @@ class Models:
                 resolve_model(settings.rehear_model)
             except ModelError as exc:
                 raise ModelError(f"the model that re-hears fast turns (--rehear-model; 'off' for none): {exc}") from None
+        if settings.voiceprint_model is not None:  # a file that is not a CAM++ export fails before any audio is read
+            try:
+                self.diarizer("embedded")
+            except ModelError as exc:
+                raise ModelError(f"--voiceprint-model: {exc}") from None
 
     def _whisper(self, model: str) -> WhisperTranscriber:
         s = self.settings
@@ -88,7 +93,9 @@ class Models:
                 # the segmentation model tells hold music and tones on a channel from a turn
                 self._diarizers[name] = ChannelDiarizer(speech=self.diarizer("embedded").speech_probability)
             elif name == "embedded":
-                self._diarizers[name] = EmbeddedDiarizer(min_speakers=s.min_speakers, max_speakers=s.max_speakers)
+                self._diarizers[name] = EmbeddedDiarizer(
+                    min_speakers=s.min_speakers, max_speakers=s.max_speakers, voiceprint_model=s.voiceprint_model
+                )
             elif name == "pyannote":
                 self._diarizers[name] = PyannoteDiarizer(
                     s.pyannote_pipeline, min_speakers=s.min_speakers, max_speakers=s.max_speakers

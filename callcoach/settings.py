@@ -99,6 +99,8 @@ class Settings:
     embed_audio: bool = False
     redact: RedactMode = "text"
     pyannote_pipeline: Path | None = None
+    # a CAM++ ONNX export for the embedded diarizer's voice prints; None: the one shipped in the package
+    voiceprint_model: Path | None = None
     thresholds: EventThresholds = field(default_factory=EventThresholds)
 
     def rehears(self) -> bool:
@@ -111,7 +113,7 @@ class Settings:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("rubric", "templates", "pyannote_pipeline"):
+        for key in ("rubric", "templates", "pyannote_pipeline", "voiceprint_model"):
             if data[key] is not None:
                 data[key] = str(data[key])
         return data

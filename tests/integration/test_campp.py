@@ -1,0 +1,176 @@
+"""CAM++ voice prints without torch: the shipped ONNX model and the numpy filterbank on real speech.
+
+References in tests/data/campp/ come from the upstream torch model fed with
+torchaudio's Kaldi filterbank (torch + torchaudio 2.9.1, scripts/make_campp_reference.py):
+``torch_emb.npy`` holds the embeddings of the cuts in ``segments.json`` (jfk and
+solo stretches of the AMI excerpts' references), ``torchaudio_fbank_jfk_0_2_every4th.npy``
+every 4th frame of the features of jfk 0-2 s.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from callcoach.errors import ModelError
+from callcoach.records import Audio
+from callcoach.speech.audio import load_audio
+from callcoach.speech.diarize import EmbeddedDiarizer, campp
+from callcoach.speech.diarize.embedded import segmentation_model_path
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data" / "campp"
+REAL = ROOT / "audio_samples" / "real"
+
+
+def _load(name: str) -> np.ndarray:
+    return load_audio(REAL / f"{name}.flac").mono()
+
+
+def _cut(x: np.ndarray, seg: dict) -> np.ndarray:
+    return x[int(round(seg["start"] * 16_000)) : int(round(seg["end"] * 16_000))]
+
+
+@pytest.fixture(scope="module")
+def embedder() -> campp.CamppEmbedder:
+    return campp.CamppEmbedder()
+
+
+@pytest.fixture(scope="module")
+def segs() -> list[dict]:
+    return json.loads((DATA / "segments.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def audio(segs) -> dict[str, np.ndarray]:
+    return {name: _load(name) for name in {s["file"] for s in segs}}
+
+
+@pytest.fixture(scope="module")
+def emb(embedder, segs, audio) -> np.ndarray:
+    return np.stack([embedder.embed(_cut(audio[s["file"]], s)) for s in segs])
+
+
+def test_packaged_model_is_found_and_checked():
+    path = campp.default_model_path()
+    assert path.is_file() and path.parent.name == "data"
+    assert campp._sha256(path) == campp.MODEL_SHA256
+
+
+def test_a_changed_model_file_is_refused(monkeypatch):
+    monkeypatch.setattr(campp, "MODEL_SHA256", "0" * 64)
+    with pytest.raises(ModelError, match="sha256 .* is not the shipped CAM.. export's 0{64}"):
+        campp.CamppEmbedder()
+
+
+def test_other_model_files_are_refused_by_name(tmp_path):
+    with pytest.raises(ModelError, match="missing"):
+        campp.CamppEmbedder(tmp_path / "nope.onnx")
+    (tmp_path / "bad.onnx").write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="could not be loaded"):
+        campp.CamppEmbedder(tmp_path / "bad.onnx")
+    with pytest.raises(ModelError, match=r"outputs .* expected \['embedding', 'frames'"):
+        campp.CamppEmbedder(segmentation_model_path())
+
+
+def test_fbank_shape_and_normalisation():
+    x = _load("jfk")[:32_000]
+    f = campp.kaldi_fbank(x)
+    assert f.shape == (198, 80) and f.dtype == np.float32 and np.isfinite(f).all()
+    assert np.abs(f.mean(axis=0)).max() < 1e-4
+    raw = campp.kaldi_fbank(x, mean_norm=False)
+    assert -16.5 < raw.min() and raw.max() < 10  # log power of a [-1, 1] signal
+    assert campp.kaldi_fbank(np.zeros(100, np.float32)).shape == (1, 80)  # padded to one frame
+
+
+def test_fbank_matches_torchaudio_on_real_speech():
+    ref = np.load(DATA / "torchaudio_fbank_jfk_0_2_every4th.npy")
+    mine = campp.kaldi_fbank(_load("jfk")[:32_000])[::4]
+    diff = np.abs(mine - ref)
+    assert diff.max() < 5e-3  # worst on near-silent bins (log power about -15)
+    assert diff.mean() < 1e-4
+
+
+def test_fbank_wants_float_input_in_unit_range():
+    # the floored bins (under ~100 Hz, digital silence) do not move with a gain: int16 scale differs
+    x = _load("jfk")[:32_000]
+    assert np.abs(campp.kaldi_fbank(x) - campp.kaldi_fbank(x * 32768)).max() > 1.0
+
+
+def test_mel_bank_puts_a_tone_in_the_right_bin():
+    t = np.arange(16_000) / 16_000
+    f = campp.kaldi_fbank(0.5 * np.sin(2 * np.pi * 1000 * t), mean_norm=False)
+    mel = lambda hz: 1127 * np.log(1 + hz / 700)  # noqa: E731
+    centres = mel(20) + (np.arange(80) + 1) * (mel(8000) - mel(20)) / 81
+    assert abs(int(f.mean(axis=0).argmax()) - int(np.abs(centres - mel(1000)).argmin())) <= 1
+
+
+def test_embeddings_match_the_torch_model(emb):
+    ref = np.load(DATA / "torch_emb.npy")
+    assert emb.shape == ref.shape == (22, 192)
+    assert campp.cosine(emb, ref).min() > 0.99  # measured: 0.9999999999
+    assert np.abs(emb - ref).max() < 1e-3
+
+
+def test_same_speaker_closer_than_different_speaker(segs, emb):
+    same, diff = [], []
+    for i, a in enumerate(segs):
+        for j in range(i + 1, len(segs)):
+            b = segs[j]
+            if a["file"] != b["file"] or a["file"] == "jfk" or (a["start"] < b["end"] and b["start"] < a["end"]):
+                continue
+            (same if a["speaker"] == b["speaker"] else diff).append(float(campp.cosine(emb[i], emb[j])))
+    assert len(same) >= 20 and len(diff) >= 20
+    assert min(same) > max(diff)  # measured 0.27 against 0.20
+    assert np.mean(same) - np.mean(diff) > 0.3  # measured 0.54 against 0.03
+
+
+def test_pooled_frames_equal_embed_and_pick_out_each_speaker(embedder, audio):
+    x = audio["ami_dev00"][int(1.5 * 16_000) : int(4.5 * 16_000)]
+    f = embedder.frames(x)
+    assert f.shape == (512, (1 + (len(x) - 400) // 160 + 1) // 2)
+    assert np.abs(embedder.pool(f) - embedder.embed(x)).max() < 1e-3
+    # one pass over MEE009 (until 13.15 s) then MEE012 (from 13.31 s), pooled per speaker
+    both = audio["ami_dev00"][9 * 16_000 : 17 * 16_000]
+    f = embedder.frames(both)
+    centre_s = 9.0 + (np.arange(f.shape[1]) * campp.STEP_SAMPLES + campp.STEP_CENTRE) / 16_000
+    e009, e012 = embedder.pool(f, centre_s < 13.1), embedder.pool(f, centre_s > 13.4)
+    ref009 = embedder.embed(audio["ami_dev00"][int(1.44 * 16_000) : int(7.3 * 16_000)])
+    ref012 = embedder.embed(audio["ami_dev00"][int(26.27 * 16_000) : int(28.22 * 16_000)])
+    assert campp.cosine(e009, ref009) > campp.cosine(e009, ref012) + 0.2
+    assert campp.cosine(e012, ref012) > campp.cosine(e012, ref009) + 0.2
+    with pytest.raises(ValueError, match="at least 2 steps"):
+        embedder.pool(f, np.arange(f.shape[1]) == 0)
+
+
+@pytest.fixture(scope="module")
+def diarizer() -> EmbeddedDiarizer:
+    return EmbeddedDiarizer()
+
+
+def _mono(x: np.ndarray) -> Audio:
+    info = load_audio(REAL / "jfk.flac").info
+    return Audio(info, x[None, :].astype(np.float32), 16_000)
+
+
+def test_diarizer_finds_the_two_people_of_a_real_meeting(diarizer):
+    d = diarizer.diarize(load_audio(REAL / "ami_dev00.flac"))
+    assert len(d.speakers) == 2
+    # MEE009 speaks alone 1.4-13.1 s, MEE012 13.3-16.9 s (reference RTTM)
+    def who(t):
+        return {s.speaker for s in d.segments if s.start_s <= t <= s.end_s}
+    assert who(5.0) and who(15.0) and who(5.0).isdisjoint(who(15.0))
+
+
+@pytest.mark.parametrize(
+    "name, cut_s", [("jfk", None), ("ami_dev00", (1.4, 13.1))], ids=["jfk 11 s", "AMI MEE009 alone 12 s"]
+)
+def test_diarizer_hears_one_voice_as_one_speaker(diarizer, name, cut_s):
+    """Centred prints of one voice split into 2-3 "speakers"; the raw same-voice check merges them."""
+    x = _load(name)
+    if cut_s:
+        x = x[int(cut_s[0] * 16_000) : int(cut_s[1] * 16_000)]
+    assert len(diarizer.diarize(_mono(x)).speakers) == 1
