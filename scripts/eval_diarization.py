@@ -10,7 +10,12 @@ Recordings scored (each beside its reference ``<id>.rttm``):
   CC BY 4.0, see its README), through ``embedded``;
 - the real two-speaker telephone sample that the pyannote.audio wheel ships
   (fetched with pip into ``.cache/``, see scripts/real_samples.py), unless
-  ``--no-download``.
+  ``--no-download``;
+- the real service calls in ``audio_samples/real/calls/`` that have a
+  reference (the two AWS calls, recorded as separate legs: their reference
+  comes from an energy VAD per leg, scripts/make_leg_rttm.py), as recorded
+  through ``channels`` and mixed down to mono through ``embedded``. They are
+  the **held-out** set: no setting may be tuned on them.
 
 ``--backends`` adds backends for every mono signal (the mono files and the
 mono mixes): ``pyannote`` needs the optional extra (docs/MODELS.md). DER is
@@ -45,7 +50,7 @@ MONO_BACKENDS = ("embedded", "pyannote")
 @dataclass(frozen=True)
 class Item:
     name: str
-    group: str  # "demo stereo", "demo mono", "demo mono mix", "real"
+    group: str  # "demo stereo", "demo mono", "demo mono mix", "real", "real held out stereo", "real held out"
     audio: Path
     rttm: Path
     mix: bool
@@ -53,7 +58,8 @@ class Item:
 
 def find_items(download: bool) -> list[Item]:
     items = []
-    for folder, group in ((ROOT / "audio_samples", "demo"), (ROOT / "audio_samples" / "real", "real")):
+    real = ROOT / "audio_samples" / "real"
+    for folder, group in ((ROOT / "audio_samples", "demo"), (real, "real"), (real / "calls", "real held out")):
         for path in sorted(folder.iterdir()):
             rttm = path.with_suffix(".rttm")
             if not (path.is_file() and is_audio_path(path) and rttm.is_file()):
@@ -61,15 +67,17 @@ def find_items(download: bool) -> list[Item]:
             if group == "real":
                 items.append(Item(path.stem, "real", path, rttm, False))
             elif load_audio(path).channels == 2:
-                items.append(Item(path.stem, "demo stereo", path, rttm, False))
-                items.append(Item(path.stem + " (mono mix)", "demo mono mix", path, rttm, True))
+                items.append(Item(path.stem, f"{group} stereo", path, rttm, False))
+                mix_group = "demo mono mix" if group == "demo" else group
+                items.append(Item(path.stem + " (mono mix)", mix_group, path, rttm, True))
             else:
-                items.append(Item(path.stem, "demo mono", path, rttm, False))
+                items.append(Item(path.stem, f"{group} mono", path, rttm, False))
     if download:
         from real_samples import pyannote_sample
 
         folder = pyannote_sample()
         items.append(Item("pyannote sample (phone call)", "real", folder / "sample.wav", folder / "sample.rttm", False))
+    items.sort(key=lambda it: it.group.startswith("real held out"))  # held out last, the rest in the order found
     return items
 
 
