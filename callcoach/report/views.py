@@ -244,13 +244,6 @@ def _events(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _pct(part: float, whole: float) -> str:
-    if whole <= 0:
-        return "\u2013"
-    v = 100 * part / whole
-    return f"{v:.0f} %" if v >= 1 or v == 0 else "<1 %"
-
-
 def call_view(result: Mapping[str, Any], audio_href: str | None,
               nav: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The per-call view-model: every value the ``call.html`` template shows, prepared.
