@@ -138,8 +138,9 @@ def _add_score(sub) -> None:
         choices=REDACT_MODES,
         default=_DEFAULTS.redact,
         help="personal data (card, phone, e-mail, account numbers, addresses, dates of birth, the customer's name) "
-        "in every output: text (default) replaces it with [CARD], [PHONE], ... and links no recording; "
-        "text+audio also writes <call_id>.redacted.wav (spans replaced by a tone) for the player; off keeps everything",
+        "in every output: text (default) replaces it with [CARD], [PHONE], ... and writes <call_id>.redacted.ogg "
+        "(the call with those spans replaced by a tone, Opus at the source's rate) for the report's player; "
+        "text+audio is the same (kept for scripts); off keeps everything and links the original recording",
     )
     rep.add_argument(
         "--metadata", type=Path, metavar="FILE.csv",

@@ -15,6 +15,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from callcoach.analysis.conversation import measure
+from callcoach.scoring.screening import screen
+
 SCHEMA_VERSION = "1.0"
 
 Role = Literal["agent", "customer", "unknown"]
@@ -154,9 +157,15 @@ class SpeakerSummary:
 
 @dataclass(frozen=True)
 class Evidence:
+    """What decided a check. ``kind``: ``said`` (``text`` is words of ``speaker``'s turn) or ``event``
+    (``text`` is an event's detail, a measurement such as "+9 dB ..."); "" when not known (older results)."""
+
     start_s: float
     end_s: float
     text: str
+    kind: str = ""
+    speaker: str = ""
+    role: str = ""
 
 
 @dataclass(frozen=True)
@@ -239,7 +248,7 @@ def result_to_dict(result: CallResult) -> dict[str, Any]:
                 ],
             }
         )
-    return {
+    data = {
         "schema_version": result.schema_version,
         "call": call,
         "speakers": _plain(result.speakers),
@@ -251,6 +260,10 @@ def result_to_dict(result: CallResult) -> dict[str, Any]:
         "speech": [{"speaker": s.speaker, "start_s": round(s.start_s, 3), "end_s": round(s.end_s, 3)} for s in result.speech],
         "meta": _plain(result.meta),
     }
+    # derived from the fields above, for readers of the JSON (docs/SCHEMA.md); result_from_dict ignores them
+    data["screening"] = screen(data).to_dict()
+    data["conversation"] = measure(data)
+    return data
 
 
 def result_from_dict(data: Mapping[str, Any]) -> CallResult:

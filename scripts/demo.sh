@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/callcoach score audio_samples --out reports_out --redact text+audio "$@"
+.venv/bin/callcoach score audio_samples --out reports_out "$@"
 echo "demo: open reports_out/index.html"

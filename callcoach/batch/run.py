@@ -42,7 +42,9 @@ from callcoach.errors import UsageError
 from callcoach.files import write_atomic
 from callcoach.pipeline import Models
 from callcoach.report.export import write_csv
-from callcoach.report.index_view import agent_summaries, index_row
+from callcoach.report.index_view import agent_summaries, index_row, triage_order
+from callcoach.report.nav import call_nav, replace_nav
+from callcoach.report.playback import SUFFIX as PLAYBACK_SUFFIX
 from callcoach.report.render import ReportRenderer
 from callcoach.report.trends_view import trends_view
 from callcoach.settings import Settings
@@ -175,7 +177,21 @@ def write_index(out_dir: Path, store: Store, renderer) -> int:
         tmp = out_dir / f".{name}.tmp"
         write(tmp)
         os.replace(tmp, out_dir / name)
+    _link_reports(out_dir, triage_order(rows), renderer)
     return len(rows)
+
+
+def _link_reports(out_dir: Path, ordered: Sequence[Mapping], renderer: ReportRenderer) -> None:
+    """Give every call report its previous/next call in the index's default order (rewritten only when changed)."""
+    for i, row in enumerate(ordered):
+        path = out_dir / str(row["href"])
+        try:
+            html = path.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        linked = replace_nav(html, renderer.render_nav(call_nav(ordered, i)))
+        if linked != html:
+            write_atomic(path, linked)
 
 
 def load_results(out_dir: Path) -> Iterator[dict]:
@@ -284,7 +300,7 @@ def _size(path: Path) -> int:
 
 
 def _remove_outputs(out_dir: Path, call_id: str) -> None:
-    for suffix in (".json", ".html", ".redacted.wav"):
+    for suffix in (".json", ".html", ".redacted.wav", PLAYBACK_SUFFIX):
         try:
             (out_dir / f"{call_id}{suffix}").unlink()
         except FileNotFoundError:
@@ -375,6 +391,10 @@ def score_paths(
                     if md != dict(stored.metadata):
                         _refresh_metadata(store, out_dir, renderer, item, md, settings)
                         note = "already scored; metadata updated"
+                    elif settings.redact != "off" and not (out_dir / f"{item.call_id}{PLAYBACK_SUFFIX}").is_file():
+                        # a report written before every redacted report had a player: add it, without scoring again
+                        _refresh_metadata(store, out_dir, renderer, item, md, settings)
+                        note = "already scored; player added"
                     skipped.append(item.call_id)
                     tally.emit("skipped", item, note)
                     continue

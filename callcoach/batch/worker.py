@@ -15,7 +15,9 @@ from typing import Any
 from callcoach.errors import AudioError, CallcoachError, StageError
 from callcoach.pipeline import Models, analyse_call
 from callcoach.records import result_to_dict
-from callcoach.redact import redact_audio, redact_result, redacted_spans, write_wav
+from callcoach.redact import redact_audio, redact_result, redacted_spans
+from callcoach.report.playback import SUFFIX as PLAYBACK_SUFFIX
+from callcoach.report.playback import write_playback_copy
 from callcoach.report.render import ReportRenderer
 from callcoach.settings import Settings
 from callcoach.speech.audio import load_audio
@@ -141,18 +143,19 @@ def audio_href(source: Path, out_dir: Path, *, embed: bool) -> str:
 
 
 def report_audio_href(source: Path, out_dir: Path, call_id: str, result: Mapping, *, redact: str, embed: bool) -> str | None:
-    """The recording the report may play, by redaction mode.
+    """The recording the report plays, by redaction mode.
 
-    ``off``: the original. ``text``: none (the original would play what the
-    text hides). ``text+audio``: ``<call_id>.redacted.wav`` beside the report,
-    with every redacted span replaced by a tone.
+    ``off``: the original, by a relative link (or embedded). ``text`` (the
+    default) and ``text+audio`` (the same; the name is kept for scripts that
+    pass it): ``<call_id>.redacted.ogg`` beside the report, the call with
+    every redacted span replaced by a tone, encoded compactly as Opus at the
+    source's rate (:mod:`callcoach.report.playback`), so every default report
+    has a player and never plays what its text hides.
     """
     if redact == "off":
         return audio_href(source, out_dir, embed=embed)
-    if redact != "text+audio":
-        return None
-
-    target = out_dir / f"{call_id}.redacted.wav"
+    target = out_dir / f"{call_id}{PLAYBACK_SUFFIX}"
     audio = load_audio(source)
-    write_wav(target, redact_audio(audio.samples, audio.sample_rate_hz, redacted_spans(result)), audio.sample_rate_hz)
+    write_playback_copy(target, redact_audio(audio.samples, audio.sample_rate_hz, redacted_spans(result)),
+                        audio.sample_rate_hz, source_rate_hz=audio.info.sample_rate_hz)
     return audio_href(target, out_dir, embed=embed)

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from callcoach.records import CallResult, Evidence, Turn, Word
+from callcoach.records import CallResult, Turn, Word
 from callcoach.redact.detection import (
     _contexts,
     _detect_address,
@@ -200,7 +200,7 @@ def redact_result(result: CallResult, mode: RedactMode = "text") -> CallResult:
             names |= _name_keys(ctx)
     scrub = _Scrubber(result.turns, found, names)
     checks = tuple(
-        replace(c, evidence=tuple(Evidence(e.start_s, e.end_s, scrub(e.text)) for e in c.evidence),
+        replace(c, evidence=tuple(replace(e, text=scrub(e.text)) for e in c.evidence),
                 tip=scrub(c.tip), better_phrasing=scrub(c.better_phrasing))
         for c in result.scorecard.checks
     )

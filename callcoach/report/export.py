@@ -29,6 +29,28 @@ def _csv_text(value: str) -> str:
     return "'" + value if value.startswith(_CSV_UNSAFE) else value
 
 
+CSV_CONVERSATION_COLUMNS = (
+    "needs_review", "review_reasons", "agent_faults", "customer_difficulty",
+    "non_talk_share", "overlap_s", "longest_monologue_s", "turn_switches_per_min",
+    "customer_sentiment_q1", "customer_sentiment_q2", "customer_sentiment_q3", "customer_sentiment_q4",
+)
+
+
+def _blank(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _conversation_cells(r: Mapping[str, Any]) -> list[Any]:
+    quarters = list(r.get("customer_sentiment", ()) or ())
+    quarters += [""] * (4 - len(quarters))
+    return [
+        "yes" if r.get("needs_review") else "no", _csv_text("; ".join(r.get("review_codes", ()) or ())),
+        r.get("agent_faults", 0), r.get("customer_difficulty", 0),
+        _blank(r.get("non_talk_share")), _blank(r.get("overlap_s")), _blank(r.get("longest_monologue_s")),
+        _blank(r.get("turn_switches_per_min")), *quarters[:4],
+    ]
+
+
 def write_csv(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
     """Write ``calls.csv``: one row per call, from :func:`index_row` rows.
 
@@ -36,11 +58,16 @@ def write_csv(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
     line_snr_db (the noisiest party's speech over their line's noise, empty
     when unknown), ``<event>_<role>`` counts for each event type and role (agent, customer,
     then any other role found, such as ``unknown`` for silences), failed_checks
-    (count), failed_check_ids (``;``-separated), then ``check_<id>`` with each
-    check's status (empty when the check was not run on that call; a reviewer's
-    correction when there is one), then team, date, week (``2026-W48``, the
-    trends' week), failed_critical (``;``-separated ids: any fails the call) and
-    corrected_checks (how many a reviewer corrected).
+    (count), failed_check_ids (``;``-separated), needs_review (yes/no: not a
+    two-party call, or roles uncertain) and review_reasons (the reason codes),
+    agent_faults and customer_difficulty (event counts), non_talk_share (0-1 of
+    the call), overlap_s, longest_monologue_s, turn_switches_per_min,
+    customer_sentiment_q1..q4 (upset, negative, neutral, positive or silent),
+    then ``check_<id>`` with each check's status (empty when the check was not
+    run on that call; a reviewer's correction when there is one), then team,
+    date, week (``2026-W48``, the trends' week), failed_critical
+    (``;``-separated ids: any fails the call) and corrected_checks (how many a
+    reviewer corrected).
     """
     kinds = list(CSV_EVENT_TYPES)
     check_ids: list[str] = []
@@ -54,7 +81,8 @@ def write_csv(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
     event_cols = [(k, role) for k in kinds for role in roles]
     header = ["call_id", "source", "agent", "duration_s", "score", "customer_trajectory", "line_snr_db",
               *[f"{k}_{role}" for k, role in event_cols], "failed_checks", "failed_check_ids",
-              *[f"check_{c}" for c in check_ids], "team", "date", "week", "failed_critical", "corrected_checks"]
+              *CSV_CONVERSATION_COLUMNS, *[f"check_{c}" for c in check_ids], "team", "date", "week", "failed_critical",
+              "corrected_checks"]
     with Path(path).open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)
@@ -68,6 +96,7 @@ def write_csv(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
                 r.get("trajectory", ""), "" if r.get("line_snr_db") is None else r["line_snr_db"],
                 *[counts.get(k, {}).get(role, 0) for k, role in event_cols],
                 len(r.get("failed", ())), ";".join(r.get("failed", ())),
+                *_conversation_cells(r),
                 *[checks.get(c, "") for c in check_ids],
                 _csv_text(str(r.get("team", ""))), r.get("date", ""), r.get("week", ""),
                 ";".join(r.get("failed_critical", ())), r.get("corrected", 0),

@@ -72,7 +72,7 @@ class ReportRenderer:
             keep_trailing_newline=True,
         )
         self.env.filters["time"] = fmt_time
-        names = sorted({*_TEMPLATE_NAMES, *(n for n in self._list() if n.endswith(".html"))})
+        names = [*_TEMPLATE_NAMES, *sorted(n for n in self._list() if n.endswith(".html") and n not in _TEMPLATE_NAMES)]
         self.templates = {name: self._load(name) for name in names}
 
     def _list(self) -> list[str]:
@@ -103,9 +103,14 @@ class ReportRenderer:
             where = f"{file}:{line}" if line else str(file)
             raise TemplateError(f"{where}: cannot render template: {exc}") from exc
 
-    def render_call(self, result: Mapping[str, Any], audio_href: str | None) -> str:
-        """The per-call report (a complete, self-contained HTML page)."""
-        return self._render("call.html", call_view(result, audio_href))
+    def render_call(self, result: Mapping[str, Any], audio_href: str | None,
+                    nav: Mapping[str, Any] | None = None) -> str:
+        """The per-call report (a complete, self-contained HTML page); ``nav``: :func:`callcoach.report.nav.call_nav`."""
+        return self._render("call.html", call_view(result, audio_href, nav))
+
+    def render_nav(self, nav: Mapping[str, Any]) -> str:
+        """The call report's navigation (:func:`callcoach.report.nav.call_nav`), for :func:`~callcoach.report.nav.replace_nav`."""
+        return self._render("_callnav.html", {"nav": nav})
 
     def render_index(self, rows: Sequence[Mapping[str, Any]], agents: Sequence[Mapping[str, Any]],
                      trends: Mapping[str, Any] | None = None) -> str:

@@ -18,6 +18,8 @@ EVENT_STYLES: dict[str, dict[str, str]] = {
     "interruption": {"label": "Interruption", "shape": "square", "letter": "I", "css": "ev-interrupt"},
     "threat": {"label": "Threat or abuse", "shape": "octagon", "letter": "!", "css": "ev-threat"},
     "long_silence": {"label": "Long silence", "shape": "circle", "letter": "S", "css": "ev-silence"},
+    "patience_violation": {"label": "Replied too soon to an upset customer", "shape": "circle", "letter": "P",
+                           "css": "ev-patience"},
 }
 """How each event type is drawn: a shape and a letter, so colour is never the only cue."""
 
@@ -69,7 +71,7 @@ LONG_TRANSCRIPT_TURNS = 300
 _MATCH_SLACK_S = 0.5
 """Evidence and a turn overlap when they are within this many seconds."""
 
-_TEMPLATE_NAMES = ("call.html", "index.html")
+_TEMPLATE_NAMES = ("call.html", "index.html", "_callnav.html")
 
 
 def score_band(score: float | None) -> dict[str, str]:

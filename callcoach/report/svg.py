@@ -27,10 +27,10 @@ _NICE_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 
 
 
 def fmt_time(seconds: float | None) -> str:
-    """``mm:ss`` (or ``h:mm:ss`` from one hour), rounded down to the second."""
+    """``mm:ss`` (or ``h:mm:ss`` from one hour), rounded to the nearest second (2.99 s is 00:03)."""
     if seconds is None or not math.isfinite(seconds):
         return "--:--"
-    total = max(0, int(seconds))
+    total = max(0, int(math.floor(seconds + 0.5)))
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:

@@ -19,11 +19,16 @@ from callcoach.report.style import (
 )
 from callcoach.report.svg import fmt_time
 
+COMPACT = {"width": 360.0, "x0": 70.0, "x1": 352.0, "ticks": 4, "points": 240}
+"""The phone timeline: drawn 360 units wide, so shown at about one unit a pixel on a 390 px screen
+and its 10-12 unit labels read at 10-12 px (the desktop one, 1000 units wide, would shrink them to 4 px)."""
+WIDE = {"width": svg.WIDTH, "x0": svg.PLOT_X0, "x1": svg.PLOT_X1, "ticks": 10, "points": svg.MAX_CURVE_POINTS}
+
 
 def _timeline(result: Mapping[str, Any], duration_s: float,
-              styles: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """SVG geometry of the lanes, markers, curves and axis."""
-    xs = svg.TimeScale(duration_s)
+              styles: Mapping[str, Mapping[str, Any]], geom: Mapping[str, float] = WIDE) -> dict[str, Any]:
+    """SVG geometry of the lanes, markers, curves and axis (``geom``: :data:`WIDE` or :data:`COMPACT`)."""
+    xs = svg.TimeScale(duration_s, geom["x0"], geom["x1"])
     lane_h, marker_band, bar_h = LANE_H, 22.0, 16.0
     top = 8.0
     lanes: list[dict[str, Any]] = []
@@ -64,9 +69,13 @@ def _timeline(result: Mapping[str, Any], duration_s: float,
             })
 
     # Event markers in the lane of the speaker (or role) they belong to; a
-    # marker that would cover the previous one in its lane moves right.
+    # marker that would cover the previous one in its lane moves right by up
+    # to one marker, and beyond that joins it: the marker then shows how many
+    # events it stands for and lists them (a marker never hides another, and
+    # never drifts far from its time or off the plot on a busy call).
     call_lane: dict[str, Any] | None = None
     last_x: dict[str, float] = {}
+    clustered = False
     for ev in sorted(result.get("events", ()), key=lambda e: _num(e.get("start_s"))):
         lane = lane_of.get(str(ev.get("speaker", ""))) or role_lane.get(str(ev.get("role", "")))
         if lane is None:
@@ -77,41 +86,68 @@ def _timeline(result: Mapping[str, Any], duration_s: float,
         start, end = _num(ev.get("start_s")), _num(ev.get("end_s"))
         x_start = xs.x(start)
         cx = max(x_start, last_x.get(lane["key"], -1e9) + MARKER_SPACING)
-        last_x[lane["key"]] = cx
         cy = lane["marker_y"]
         if end - start > xs.seconds_per_unit * 2:
             lane["spans"].append({"x": x_start, "y": lane["bar_y"] - 4, "w": round(xs.x(end) - x_start, 2),
                                   "css": style["css"]})
+        what = f"{style['label']} \u2013 {fmt_time(start)} \u2013 {ev.get('detail', '')}"
+        if lane["markers"] and (cx - x_start > MARKER_SPACING or cx > xs.x1):
+            _join(lane["markers"][-1], style, what)
+            clustered = True
+            continue
+        last_x[lane["key"]] = cx
         lane["markers"].append({
             "x": round(cx, 2), "y": cy, "text_y": round(cy + (3.6 if style["shape"] == "triangle" else 3.3), 2),
             "d": svg.marker_path(style["shape"], cx, cy, MARKER_R), "letter": style["letter"],
             "css": style["css"], "t": round(start, 2),
             "label": f"{style['label']} ({ROLE_LABELS.get(str(ev.get('role')), 'Speaker').lower()}) "
                      f"at {fmt_time(start)}: play from here",
-            "title": f"{style['label']} \u2013 {fmt_time(start)} \u2013 {ev.get('detail', '')}",
+            "title": what, "count": 1, "kinds": [style["css"]], "shape": style["shape"],
         })
 
     lanes_bottom = top + len(lanes) * lane_h + 6
-    charts = _curves(result, xs, styles, lanes_bottom)
+    charts = _curves(result, xs, styles, lanes_bottom, int(geom["points"]), compact=geom is not WIDE)
     axis_y = charts[-1]["y1"] + 4 if charts else lanes_bottom
-    ticks = [{"x": xs.x(t), "label": fmt_time(t)} for t in svg.time_ticks(duration_s)]
+    ticks = [{"x": xs.x(t), "label": fmt_time(t)} for t in svg.time_ticks(duration_s, int(geom["ticks"]))]
     return {
-        "width": svg.WIDTH, "height": round(axis_y + 22, 1), "x0": xs.x0, "x1": xs.x1,
+        "width": geom["width"], "height": round(axis_y + 22, 1), "x0": xs.x0, "x1": xs.x1,
         "plot_w": round(xs.width, 2), "duration_s": round(duration_s, 3),
         "lanes": lanes, "charts": charts, "axis_y": axis_y, "ticks": ticks,
         "lanes_top": top, "lanes_bottom": lanes_bottom,
         "legend_events": [
             {"label": s["label"], "letter": s["letter"], "css": s["css"],
              "d": svg.marker_path(s["shape"], 9, 9, 6.0), "text_y": 11.2 if s["shape"] == "triangle" else 12.0}
-            for s in EVENT_STYLES.values()
+            for s in [*EVENT_STYLES.values(), *([CLUSTER_STYLE] if clustered else [])]
         ],
         "legend_speakers": [{"label": st["label"], "colour": st["colour"], "dash": st["dash"]}
                             for st in styles.values()],
     }
 
 
+CLUSTER_STYLE = {"label": "Several events too close to draw apart (select it for the list; the table below has each)",
+                 "shape": "circle", "letter": "2", "css": "ev-multi"}
+"""A marker standing for several events of different kinds; one of a single kind keeps its shape and shows the count."""
+
+
+def _join(marker: dict[str, Any], style: Mapping[str, str], what: str) -> None:
+    """Make ``marker`` stand for one more event (``style``, described by ``what``)."""
+    marker["count"] += 1
+    if style["css"] not in marker["kinds"]:
+        marker["kinds"].append(style["css"])
+    if len(marker["kinds"]) > 1:  # mixed kinds: a neutral circle
+        marker["css"] = CLUSTER_STYLE["css"]
+        cx, cy = marker["x"], marker["y"]
+        marker["d"] = svg.marker_path("circle", cx, cy, MARKER_R)
+        marker["text_y"] = round(cy + 3.3, 2)
+    marker["letter"] = str(marker["count"]) if marker["count"] < 10 else "9+"
+    marker["title"] = f"{marker['title']}\n{what}"
+    first = marker["label"].split(" at ")[-1].split(":")[0]
+    marker["label"] = f"{marker['count']} events from {first}: play from there"
+
+
 def _curves(result: Mapping[str, Any], xs: svg.TimeScale,
-            styles: Mapping[str, Mapping[str, Any]], y_start: float) -> list[dict[str, Any]]:
+            styles: Mapping[str, Mapping[str, Any]], y_start: float, max_points: int = svg.MAX_CURVE_POINTS,
+            *, compact: bool = False) -> list[dict[str, Any]]:
     """Loudness and speech-rate charts, one downsampled line per speaker."""
     tracks = [p for p in result.get("prosody", ()) if _num(p.get("step_s")) > 0]
     if not tracks:
@@ -125,7 +161,7 @@ def _curves(result: Mapping[str, Any], xs: svg.TimeScale,
     for key, title, unit, pad, step, floor, min_span, band in specs:
         sampled = []
         for p in tracks:
-            pts = svg.downsample(list(p.get(key) or ()), _num(p.get("step_s")))
+            pts = svg.downsample(list(p.get(key) or ()), _num(p.get("step_s")), max_points)
             sampled.append((str(p.get("speaker")), pts))
         values = [v for _, pts in sampled for _, v in pts if v is not None]
         if not values:
@@ -143,9 +179,12 @@ def _curves(result: Mapping[str, Any], xs: svg.TimeScale,
                               "points": sum(1 for _, v in pts if v is not None)})
         chart = {
             "title": title, "unit": unit, "y0": y, "y1": y + CHART_H,
-            "title_y": y + CHART_H / 2 - 2, "unit_y": y + CHART_H / 2 + 12,
+            # compact: the title sits above the plot, clear of the value labels left of it
+            "title_y": y + 12 if compact else y + CHART_H / 2 - 2,
+            "unit_y": y + 24 if compact else y + CHART_H / 2 + 12,
             "lines": lines,
-            "yticks": [{"y": ys.y(v), "label": f"{v:g}"} for v in svg.value_ticks(lo, hi)],
+            "yticks": [{"y": ys.y(v), "label": f"{v:g}"} for v in svg.value_ticks(lo, hi)
+                       if not compact or ys.y(v) >= y + 30],
             "band": None,
         }
         if band is not None:

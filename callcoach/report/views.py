@@ -8,7 +8,10 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from callcoach.analysis.conversation import conversation_of
 from callcoach.report import svg
+from callcoach.report.conversation_view import _conversation, _speakers
+from callcoach.report.evidence import _evidence_list, _Moments, find_spans
 from callcoach.report.style import (
     _MATCH_SLACK_S,
     CATEGORY_ORDER,
@@ -31,39 +34,10 @@ from callcoach.report.style import (
     score_band,
 )
 from callcoach.report.svg import fmt_time
-from callcoach.report.timeline import _timeline
+from callcoach.report.timeline import COMPACT, _timeline
+from callcoach.scoring.screening import screening_of
 
 # ------------------------------------------------------------- highlighting
-
-_QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb "
-_ELLIPSIS = re.compile(r"\s*(?:\.\.\.|\u2026)\s*")
-
-
-def find_spans(text: str, needle: str) -> list[tuple[int, int]]:
-    """Character spans of ``needle`` in ``text``, case-insensitive.
-
-    Surrounding quotes are ignored and an ellipsis splits the needle into
-    pieces found separately (evidence is often an excerpt such as
-    ``"calm down ... as I said"``). Pieces shorter than 3 characters are
-    ignored.
-    """
-    if not text or not needle:
-        return []
-    lowered = text.lower()
-    spans: list[tuple[int, int]] = []
-    for piece in _ELLIPSIS.split(needle):
-        piece = piece.strip(_QUOTES).strip().lower()
-        if len(piece) < 3:
-            continue
-        start = 0
-        while True:
-            i = lowered.find(piece, start)
-            if i < 0:
-                break
-            spans.append((i, i + len(piece)))
-            start = i + len(piece)
-    return spans
-
 
 def highlight_segments(text: str, marks: Sequence[tuple[int, int, Mapping[str, str]]]) -> list[dict[str, Any]]:
     """Split ``text`` into ``{"text", "mark"}`` segments; ``mark`` is None for plain text.
@@ -96,16 +70,6 @@ def highlight_segments(text: str, marks: Sequence[tuple[int, int, Mapping[str, s
         segments.append({"text": text[pos:], "mark": None})
     return segments
 
-def _evidence_list(check: Mapping[str, Any]) -> list[dict[str, Any]]:
-    out = []
-    for ev in check.get("evidence", ()) or ():
-        start = _num(ev.get("start_s"))
-        out.append({"t": round(start, 2), "time": fmt_time(start), "text": str(ev.get("text", "")),
-                    "end_s": _num(ev.get("end_s"), start)})
-    out.sort(key=lambda e: e["t"])
-    return out
-
-
 def _qa_fields(check: Mapping[str, Any]) -> dict[str, Any]:
     """A check's QA-programme marks: critical, and a reviewer's correction (``callcoach.batch.review``)."""
     review = check.get("review") if isinstance(check.get("review"), Mapping) else {}
@@ -121,15 +85,27 @@ def _qa_fields(check: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _scorecard(result: Mapping[str, Any]) -> dict[str, Any]:
+def _scorecard(result: Mapping[str, Any], styles: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     sc = result.get("scorecard", {}) or {}
     groups: dict[str, list[dict[str, Any]]] = {}
     counts: Counter[str] = Counter()
-    for c in sc.get("checks", ()) or ():
+    moments = _Moments(result, styles)
+    seen: dict[tuple[float, str], str] = {}
+    status_order = {"fail": 0, "pass": 1, "na": 2}
+    order = {name: i for i, name in enumerate(CATEGORY_ORDER)}
+
+    def shown_at(c: Mapping[str, Any]) -> tuple[int, str, int]:
+        category = str(c.get("category") or "Other checks")
+        name = CATEGORY_TITLES.get(category, category)
+        return order.get(name, len(order)), name, status_order.get(str(c.get("status")), 3)
+
+    # in the order the page shows them, so a shared moment is cited in full once and "above" after that
+    checks = sorted(sc.get("checks", ()) or (), key=shown_at)
+    for c in checks:
         status = str(c.get("status", "na"))
         style = STATUS_STYLES.get(status, STATUS_STYLES["na"])
         counts[status] += 1
-        evidence = _evidence_list(c)
+        evidence = _evidence_list(c, moments, seen)
         phrasing = str(c.get("better_phrasing") or "")
         item = {
             "id": str(c.get("id", "")), "title": _check_title(c), "status": status,
@@ -143,8 +119,6 @@ def _scorecard(result: Mapping[str, Any]) -> dict[str, Any]:
         }
         category = str(c.get("category") or "Other checks")
         groups.setdefault(CATEGORY_TITLES.get(category, category), []).append(item)
-    order = {name: i for i, name in enumerate(CATEGORY_ORDER)}
-    status_order = {"fail": 0, "pass": 1, "na": 2}
     cats = []
     for name in sorted(groups, key=lambda n: (order.get(n, len(order)), n)):
         items = sorted(groups[name], key=lambda i: status_order.get(i["status"], 3))
@@ -198,16 +172,60 @@ def _transcript(result: Mapping[str, Any], styles: Mapping[str, Mapping[str, Any
         st = styles.get(sid, {"label": ROLE_LABELS.get(str(t.get("role")), "Speaker"), "role": "unknown"})
         start = _num(t.get("start_s"))
         text = str(t.get("text", ""))
+        segments = highlight_segments(text, marks[i]) if marks[i] else [{"text": text, "mark": None}]
         out.append({
             "index": i, "speaker": sid, "role": st["role"], "role_label": st["label"],
             "t": round(start, 2), "time": fmt_time(start),
-            "segments": highlight_segments(text, marks[i]) if marks[i] else [{"text": text, "mark": None}],
+            "segments": _with_low_words(segments, _low_spans(text, t.get("words", ()) or ())),
             "notes": notes[i], "flagged": bool(notes[i]),
             # decoded again by the larger speech model (a fast agent turn)
             "reheard": any(str(r.get("speaker", "")) == sid and _num(r.get("start_s")) < _num(t.get("end_s"))
                            and _num(r.get("end_s")) > start for r in reheard),
         })
     return out
+
+
+LOW_CONFIDENCE = 0.5
+"""Words the recogniser gave less than this probability are marked as possibly misheard."""
+
+
+def _low_spans(text: str, words: Sequence[Mapping[str, Any]]) -> list[tuple[int, int, str]]:
+    """Character spans of ``text`` holding words heard with less than :data:`LOW_CONFIDENCE`, with a tooltip."""
+    spans, pos = [], 0
+    for w in words:
+        token = str(w.get("text", "")).strip()
+        if not token:
+            continue
+        i = text.find(token, pos)
+        if i < 0:
+            continue
+        pos = i + len(token)
+        p = svg.clean(w.get("probability"))
+        if p is not None and p < LOW_CONFIDENCE:
+            spans.append((i, pos, f"possibly misheard: heard with {p:.0%} confidence"))
+    return spans
+
+
+def _with_low_words(segments: list[dict[str, Any]], low: Sequence[tuple[int, int, str]]) -> list[dict[str, Any]]:
+    """Each segment with ``parts``: its text cut where low-confidence words start and end."""
+    pos = 0
+    for seg in segments:
+        text = seg["text"]
+        a, b = pos, pos + len(text)
+        parts, at = [], a
+        for s, e, title in low:
+            s, e = max(s, a), min(e, b)
+            if e <= s:
+                continue
+            if s > at:
+                parts.append({"text": text[at - a:s - a], "low": ""})
+            parts.append({"text": text[s - a:e - a], "low": title})
+            at = e
+        if at < b or not parts:
+            parts.append({"text": text[at - a:], "low": ""})
+        seg["parts"] = parts
+        pos = b
+    return segments
 
 
 def _events(result: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -226,27 +244,14 @@ def _events(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _speakers(result: Mapping[str, Any], styles: Mapping[str, Mapping[str, Any]], duration_s: float) -> list[dict[str, Any]]:
-    out = []
-    for sid, st in styles.items():
-        s = st["summary"]
-        talk = _num(s.get("talk_time_s"))
-        rate, loud = svg.clean(s.get("rate_wpm")), svg.clean(s.get("loudness_db"))
-        out.append({
-            "id": sid, "label": st["label"], "colour": st["colour"],
-            "talk_time": fmt_time(talk), "talk_share": f"{round(100 * talk / duration_s)} %" if duration_s else "",
-            "rate": f"{rate:.0f} wpm" if rate is not None else "\u2013",
-            "loudness": f"{loud:.1f} dB" if loud is not None else "\u2013",
-        })
-    return out
-
-
-def call_view(result: Mapping[str, Any], audio_href: str | None) -> dict[str, Any]:
+def call_view(result: Mapping[str, Any], audio_href: str | None,
+              nav: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The per-call view-model: every value the ``call.html`` template shows, prepared.
 
     ``result`` is :func:`callcoach.records.result_to_dict` output (or the
     JSON read back); ``audio_href`` is a link to the recording relative to the
-    report, a ``data:`` URI, or None (no player).
+    report, a ``data:`` URI, or None (no player); ``nav`` is :func:`call_nav`
+    (default: a link back to ``index.html`` only).
     """
     duration_s = _duration(result)
     sc = result.get("scorecard", {}) or {}
@@ -257,20 +262,30 @@ def call_view(result: Mapping[str, Any], audio_href: str | None) -> dict[str, An
                                               "short": trajectory, "icon": "?", "css": "tr-calm"})
     styles = _speaker_styles(result)
     call_id = _call_id(result)
+    conv = conversation_of(result)
+    screening = screening_of(result)
+    review = bool(screening.get("needs_review"))
     return {
         "title": f"Call {call_id} \u2013 coaching report",
         "call_id": call_id,
         "source": _source_name(result),
         "duration": fmt_time(duration_s),
         "duration_s": round(duration_s, 3),
-        "score": {"value": "\u2013" if score is None else f"{score:.0f}", "label": band["label"],
-                  "css": band["css"], "pct": 0 if score is None else round(min(max(score, 0), 100))},
+        "score": {"value": "\u2013" if score is None else f"{score:.0f}",
+                  "label": "Needs review" if review else band["label"], "css": "sc-none" if review else band["css"],
+                  "pct": 0 if score is None else round(min(max(score, 0), 100))},
+        "review": {"needed": review,
+                   "reasons": [str(r.get("text", "")) for r in screening.get("reasons", ()) or ()]},
+        "nav": dict(nav) if nav else {"index": "index.html", "prev": None, "next": None, "position": ""},
         "trajectory": {"value": trajectory, **traj},
         "work_on": [str(x) for x in sc.get("work_on", ()) or ()],
         "went_well": [str(x) for x in sc.get("went_well", ()) or ()],
-        "speakers": _speakers(result, styles, duration_s),
-        "timeline": _timeline(result, duration_s, styles),
-        "scorecard": _scorecard(result),
+        "speakers": _speakers(result, styles, duration_s, conv),
+        "conversation": _conversation(result, styles, duration_s, conv),
+        "timeline": (wide := _timeline(result, duration_s, styles)),
+        "timelines": [{"id": "timeline", "css": "tl-wide", "tl": wide},
+                      {"id": "timeline-phone", "css": "tl-compact", "tl": _timeline(result, duration_s, styles, COMPACT)}],
+        "scorecard": _scorecard(result, styles),
         "transcript": (transcript := _transcript(result, styles)),
         "transcript_long": len(transcript) > LONG_TRANSCRIPT_TURNS,
         "events": _events(result),

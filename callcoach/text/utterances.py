@@ -81,20 +81,20 @@ def capitalised(u: Utterance, token: int) -> bool:
 def evidence_at(u: Utterance, start: int, end: int) -> Evidence:
     """Evidence for tokens ``[start, end)``: the source words with their times."""
     if not u.norm.tokens or not u.words:
-        return Evidence(u.turn.start_s, u.turn.end_s, u.turn.text)
+        return Evidence(u.turn.start_s, u.turn.end_s, u.turn.text, "said", u.turn.speaker, u.turn.role)
     first = u.norm.source[min(start, len(u.norm.source) - 1)]
     last = u.norm.source[min(max(end - 1, start), len(u.norm.source) - 1)]
     chunk = u.words[first : last + 1]
     text = " ".join(w[0].strip() for w in chunk).strip(" ,.;:")
-    return Evidence(chunk[0][1], chunk[-1][2], text)
+    return Evidence(chunk[0][1], chunk[-1][2], text, "said", u.turn.speaker, u.turn.role)
 
 
 def turn_evidence(turn: Turn) -> Evidence:
-    return Evidence(turn.start_s, turn.end_s, turn.text)
+    return Evidence(turn.start_s, turn.end_s, turn.text, "said", turn.speaker, turn.role)
 
 
 def event_evidence(e: Event) -> Evidence:
-    return Evidence(e.start_s, e.end_s, e.detail or e.type)
+    return Evidence(e.start_s, e.end_s, e.detail or e.type, "event", e.speaker, e.role)
 
 # the customer's words that state a grievance: a complaint, asking for someone higher
 # ("can I talk to your boss"), or a closing complaint / threat to leave ("you've lost a customer")

@@ -246,6 +246,34 @@ def test_metadata_flows_to_results_store_index_and_summary(calls, in_process, tm
     assert rows["call00"]["agent"] == "Carla" and rows["call01"]["agent"] == "Anna Smith"
 
 
+def test_every_report_links_its_redacted_copy_and_an_older_folder_gets_one(calls, in_process, tmp_path):
+    import shutil
+
+    for report in in_process.glob("call*.html"):
+        copy = in_process / f"{report.stem}.redacted.ogg"
+        assert copy.is_file() and f'src="{copy.name}"' in report.read_text(encoding="utf-8")
+    # a folder written before every redacted report had a player: the next run adds it without scoring again
+    out = tmp_path / "out"
+    shutil.copytree(in_process, out)
+    (out / "call01.redacted.ogg").unlink()
+    summary = score_paths([calls], out, workers=1)
+    assert summary.scored == () and len(summary.skipped) == 3
+    assert (out / "call01.redacted.ogg").is_file()
+    assert 'src="call01.redacted.ogg"' in (out / "call01.html").read_text(encoding="utf-8")
+
+
+def test_index_links_every_report_to_its_neighbours(in_process):
+    index = (in_process / "index.html").read_text(encoding="utf-8")
+    order = re.findall(r'<td class="c-call" data-v="([^"]+)"><a href=', index)
+    assert sorted(order) == ["call00", "call01", "call02"]
+    for i, call_id in enumerate(order):
+        html = (in_process / f"{call_id}.html").read_text(encoding="utf-8")
+        assert 'class="back" href="index.html"' in html
+        prev = re.findall(r'rel="prev" href="([^"]+)\.html"', html)
+        nxt = re.findall(r'rel="next" href="([^"]+)\.html"', html)
+        assert prev == order[i - 1:i] and nxt == order[i + 1:i + 2]
+
+
 @pytest.mark.parametrize(
     "text, message",
     [

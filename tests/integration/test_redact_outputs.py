@@ -54,7 +54,7 @@ def _all_text(out):
     return texts
 
 
-def test_default_redaction_leaves_no_card_number_and_links_no_recording(call_with_card, tmp_path):
+def test_default_redaction_leaves_no_card_number_and_plays_only_the_toned_copy(call_with_card, tmp_path):
     off = tmp_path / "off"
     assert main(["score", str(call_with_card), "--out", str(off), "--redact", "off", "--quiet"]) == 0
     import json
@@ -76,7 +76,9 @@ def test_default_redaction_leaves_no_card_number_and_links_no_recording(call_wit
     found = LONG_DIGITS.search(" ".join(quoted))
     assert not found, f"the result still quotes a digit sequence: {found.group(0)!r}"
     assert "[CARD]" in texts["lost_card.json"] or "[NUMBER]" in texts["lost_card.json"]
-    assert "<audio" not in texts["lost_card.html"]  # the original would play what the text hides
+    # the player plays the toned copy, never the original (it would play what the text hides)
+    html = (out / "lost_card.html").read_text(encoding="utf-8")
+    assert re.findall(r'<audio[^>]* src="([^"]*)"', html) == ["lost_card.redacted.ogg"]
 
 
 def test_text_and_audio_writes_a_toned_copy_for_the_player(call_with_card, tmp_path):
@@ -84,12 +86,14 @@ def test_text_and_audio_writes_a_toned_copy_for_the_player(call_with_card, tmp_p
     assert main(["score", str(call_with_card), "--out", str(out), "--redact", "text+audio", "--quiet"]) == 0
     html = (out / "lost_card.html").read_text()
     sources = re.findall(r'src="([^"]*)"', html)
-    assert sources == ["lost_card.redacted.wav"]
+    assert sources == ["lost_card.redacted.ogg"]  # text+audio: the same compact copy as the default
     import json
 
     spans = json.loads((out / "lost_card.json").read_text())["meta"]["redaction"]["spans"]
     assert spans
-    redacted = load_audio(out / "lost_card.redacted.wav")
+    copy = out / "lost_card.redacted.ogg"
+    assert copy.stat().st_size < 0.25 * call_with_card.stat().st_size  # Opus, not a 16 kHz WAV
+    redacted = load_audio(copy)
     for span in spans:
         a, b = int((span["start_s"] + 0.05) * 16000), int((span["end_s"] - 0.05) * 16000)
         part = redacted.samples[1, a:b]

@@ -40,8 +40,8 @@ def long_result() -> dict:
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(0, "00:00"), (5.9, "00:05"), (61, "01:01"), (599.99, "09:59"), (3599, "59:59"),
-     (3600, "1:00:00"), (7325.5, "2:02:05"), (-3, "00:00"), (None, "--:--"), (float("nan"), "--:--")],
+    [(0, "00:00"), (5.9, "00:06"), (2.99, "00:03"), (2.49, "00:02"), (61, "01:01"), (599.99, "10:00"),
+     (3599, "59:59"), (3600, "1:00:00"), (7325.4, "2:02:05"), (-3, "00:00"), (None, "--:--"), (float("nan"), "--:--")],
 )
 def test_fmt_time(seconds, text):
     assert svg.fmt_time(seconds) == text
@@ -187,7 +187,7 @@ def test_transcript_marks_the_turns_the_larger_model_heard_again(result, rendere
     assert flags.count(True) == 1 and flags[result["turns"].index(agent)]
     assert not any(t["reheard"] for t in call_view(result, None)["transcript"])
     html = renderer.render_call(heard, None)
-    assert html.count('class="reheard"') == 1 and "fast: heard again" in html
+    assert html.count('class="reheard"') == 1 and "re-checked" in html
 
 
 def test_header_and_index_name_a_noisy_line_and_its_level(result, renderer, tmp_path):
