@@ -9,9 +9,14 @@ Models come from pip packages or local folders, never from a hub:
   reused on later runs.
 - any local folder holding a CTranslate2 Whisper model (``model.bin``).
 
-Long calls are transcribed in blocks of a few minutes cut at quiet points, so
-the features of a two-hour call are never held at once, and progress is
-reported per block.
+Diarized speech (the pipeline's case) is decoded in windows of at most
+``WINDOW_S``, each cut at a pause between speech regions (or at the quietest
+100 ms of a longer stretch) and decoded once, whole, with faster-whisper's
+batched pipeline: Whisper never chooses where its next 30 s start, so a
+misjudged word time cannot make it skip speech (see ``speech_windows``).
+Raw audio, and long calls, are taken in blocks of a few minutes cut at quiet
+points, so the features of a two-hour call are never held at once, and
+progress is reported per block.
 """
 
 from __future__ import annotations
@@ -255,7 +260,7 @@ class WhisperTranscriber:
         """
         if regions is not None:
             compact, chunks = compact_speech(samples, regions)
-            words = self._transcribe_signal(compact, progress)
+            words = self._transcribe_windows(compact, speech_windows(compact, chunks), progress)
             words = [w for w in (map_word(w, chunks) for w in words) if w is not None]
         else:
             words = self._transcribe_signal(samples, progress)
@@ -273,6 +278,68 @@ class WhisperTranscriber:
                 progress(end / total)
         return words
 
+    def _transcribe_windows(self, compact: np.ndarray, windows: Sequence[tuple[int, int]],
+                            progress: ProgressFn | None) -> list[Word]:
+        """Words of ``compact`` (times on it), each window (samples) decoded once, whole, a block of windows at a time.
+
+        A window whose text loops or that the model doubts is decoded again with beam search and the
+        better of the two kept, as :meth:`_transcribe_block` does for a block.
+        """
+        opts = self.options
+        heard = [(a, b) for a, b in windows if np.max(np.abs(compact[a:b]), initial=0.0) > 1e-4]
+        words: list[Word] = []
+        total = max(len(compact), 1)
+        block: list[tuple[int, int]] = []
+        for i, window in enumerate(heard):
+            block.append(window)
+            if i + 1 < len(heard) and heard[i + 1][1] - block[0][0] <= BLOCK_S * SAMPLE_RATE_HZ:
+                continue
+            first = self._decode_windows(compact, block)
+            doubtful = [w for w in block if _doubtful(first[w], opts)]
+            again = self._decode_windows(compact, doubtful, opts.loop_beam_size, opts.loop_no_repeat_ngram) if doubtful else {}
+            for w in block:
+                segments = first[w]
+                if w in again and _quality(again[w], opts) > _quality(segments, opts):
+                    segments = again[w]
+                words += self._words(segments, 0.0)
+            if progress is not None:
+                progress(block[-1][1] / total)
+            block = []
+        if progress is not None:
+            progress(1.0)
+        return words
+
+    def _decode_windows(self, compact: np.ndarray, windows: Sequence[tuple[int, int]], beam_size: int = 0,
+                        no_repeat_ngram_size: int = 0) -> dict[tuple[int, int], list]:
+        """faster-whisper's segments of each window (start, end in samples of ``compact``), times on ``compact``."""
+        from faster_whisper import BatchedInferencePipeline
+
+        opts = self.options
+        rate = SAMPLE_RATE_HZ
+        short = opts.short_context_min_s
+        self._model.min_context_frames = None if short is None else int(short * FRAMES_PER_S)
+        try:
+            segments, _ = BatchedInferencePipeline(self._model).transcribe(
+                compact,
+                language=self.language,
+                beam_size=beam_size or opts.beam_size,
+                temperature=opts.temperatures[0],
+                no_repeat_ngram_size=no_repeat_ngram_size,
+                word_timestamps=True,
+                vad_filter=False,
+                clip_timestamps=[{"start": a / rate, "end": b / rate} for a, b in windows],
+                batch_size=WINDOW_BATCH,
+            )
+            segments = list(segments)  # decoded lazily: within the context set here
+        finally:
+            self._model.min_context_frames = None
+        out: dict[tuple[int, int], list] = {w: [] for w in windows}
+        starts = [a for a, _ in windows]
+        for segment in segments:
+            i = max(0, bisect.bisect_right(starts, (segment.start + segment.end) / 2 * rate) - 1)
+            out[windows[i]].append(segment)
+        return out
+
     def _transcribe_block(self, block: np.ndarray, offset_s: float) -> tuple[list[Word], str]:
         opts = self.options
         segments, info = self._decode(block)
@@ -280,6 +347,10 @@ class WhisperTranscriber:
             again = self._decode(block, opts.loop_beam_size, opts.loop_no_repeat_ngram)
             if _quality(again[0], opts) > _quality(segments, opts):
                 segments, info = again
+        return self._words(segments, offset_s), info.language
+
+    def _words(self, segments: Sequence, offset_s: float) -> list[Word]:
+        """The words of faster-whisper's ``segments``, ``offset_s`` added to their times."""
         words: list[Word] = []
         for segment in segments:
             for w in segment.words or ():
@@ -296,7 +367,7 @@ class WhisperTranscriber:
                         probability=float(w.probability),
                     )
                 )
-        return words, info.language
+        return words
 
     def _decode(self, block: np.ndarray, beam_size: int = 0, no_repeat_ngram_size: int = 0) -> tuple[list, object]:
         opts = self.options
@@ -378,6 +449,41 @@ def compact_speech(samples: np.ndarray, regions: Sequence[tuple[float, float]]) 
         cursor += gap
     compact = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
     return compact.astype(np.float32, copy=False), chunks
+
+
+# Whisper hears 30 s at a time: a window of diarized speech is at most WINDOW_S long, and a stretch of
+# speech longer than that is cut at its quietest 100 ms in the last WINDOW_SEARCH_S of the window
+WINDOW_S = 28.0
+WINDOW_SEARCH_S = 6.0
+WINDOW_BATCH = 4
+
+
+def speech_windows(compact: np.ndarray, chunks: Sequence[Chunk], window_s: float = WINDOW_S,
+                   search_s: float = WINDOW_SEARCH_S) -> list[tuple[int, int]]:
+    """(start, end) samples of ``compact`` (from :func:`compact_speech`) that Whisper decodes one at a time.
+
+    Consecutive chunks share a window while it stays within ``window_s``; each window ends in a joining
+    pause, so no word is cut. Left to itself over a long signal, Whisper moves on to the end of the last
+    word it timed: on a real call (a 4-minute caller leg) tiny.en wrote one short sentence for 20 s of
+    speech, timed it 20 s late, and went on from there, and 24 s of diarized speech came out without words.
+    """
+    rate = SAMPLE_RATE_HZ
+    gap = int(JOIN_GAP_S * rate)
+    longest = int(window_s * rate)
+    pieces: list[tuple[int, int]] = []
+    for start, _, length in chunks:
+        stretch = compact[start : start + length]
+        for a, b in block_bounds(stretch, block_s=window_s - search_s / 2, search_s=search_s / 2):
+            pieces.append((start + a, start + b))
+    windows: list[tuple[int, int]] = []
+    for a, b in pieces:
+        end = min(b + gap, len(compact))
+        if windows and end - windows[-1][0] <= longest:
+            windows[-1] = (windows[-1][0], end)
+        else:
+            windows.append((a, end))
+    # a window that ends inside a stretch of speech ends where the next begins
+    return [(a, min(b, windows[i + 1][0]) if i + 1 < len(windows) else b) for i, (a, b) in enumerate(windows)]
 
 
 def map_word(word: Word, chunks: Sequence[Chunk]) -> Word | None:
