@@ -30,6 +30,7 @@ _CONTRACTIONS = {
 def normalise_words(text: str) -> list[str]:
     """Lower case, contractions expanded, digits spelt, punctuation dropped (for WER)."""
     text = text.lower().replace("’", "'")
+    text = re.sub(r"(\d)\s*([ap])\.?\s?m\b\.?", r"\1 \2 m", text)  # 8am, 8 a.m., 8 AM: the same three words
     text = re.sub(r"[-–]", " ", text)
     for short, long in sorted(_CONTRACTIONS.items(), key=lambda kv: -len(kv[0])):
         text = re.sub(rf"\b{re.escape(short)}" if short[0].isalpha() else re.escape(short), long, text)
