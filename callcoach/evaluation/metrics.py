@@ -22,6 +22,7 @@ _NUMBERS = {
 _CONTRACTIONS = {
     "can't": "can not", "cannot": "can not", "won't": "will not", "n't": " not", "i'm": "i am",
     "you're": "you are", "we're": "we are", "they're": "they are", "it's": "it is", "that's": "that is",
+    "gonna": "going to", "wanna": "want to", "gotta": "got to",
     "i'll": "i will", "we'll": "we will", "you'll": "you will", "i've": "i have", "we've": "we have",
     "i'd": "i would", "let's": "let us", "there's": "there is", "what's": "what is",
 }

@@ -19,6 +19,7 @@ def test_normalise_expands_contractions_and_digits():
     assert normalise_words("8am, 10 a.m. or 3 PM.") == normalise_words("8 a.m., 10 a.m. or 3 p.m.") == [
         "eight", "a", "m", "ten", "a", "m", "or", "three", "p", "m"]
     assert normalise_words("I am here, Pam.") == ["i", "am", "here", "pam"]
+    assert normalise_words("You're gonna wanna hold") == ["you", "are", "going", "to", "want", "to", "hold"]
 
 
 def test_wer_counts_each_kind_of_error():
