@@ -36,13 +36,13 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from callcoach.attribute import merge_intervals
-from callcoach.audio import load_audio
-from callcoach.metrics import WordErrors, word_errors
+from callcoach.evaluation.metrics import WordErrors, word_errors
 from callcoach.pipeline import Models, analyse_call
 from callcoach.records import SpeechSegment, Word
 from callcoach.settings import Settings
-from callcoach.transcribe import resolve_model
+from callcoach.speech.attribute import merge_intervals
+from callcoach.speech.audio import load_audio
+from callcoach.speech.transcribe import resolve_model
 
 ROOT = Path(__file__).resolve().parents[1]
 REF_DIR = ROOT / "audio_samples" / "real" / "ref"

@@ -58,11 +58,12 @@ def test_long_signal_is_cut_in_blocks_at_quiet_points():
 
 
 def test_block_times_are_offset(transcriber, monkeypatch):
-    import callcoach.speech.transcribe as t
+    import callcoach.speech.windows as w
 
-    monkeypatch.setattr(t, "BLOCK_S", 8.0)
-    monkeypatch.setattr(t, "BLOCK_SEARCH_S", 1.0)
+    monkeypatch.setattr(w, "BLOCK_S", 8.0)
+    monkeypatch.setattr(w, "BLOCK_SEARCH_S", 1.0)
     x = place([(1.0, say("Thank you for calling.")), (12.0, say("Have a good day."))], total_s=20)
+    assert len(w.block_bounds(x)) >= 2  # the blocks this test is about
     words = transcriber.transcribe(x).words
     assert any(w.start_s > 11.0 for w in words)
     assert any(w.start_s < 3.0 for w in words)
@@ -178,7 +179,7 @@ def test_an_english_transcript_keeps_latin_letters_only():
 
 
 def test_speech_windows_end_in_pauses_and_cut_a_long_stretch_at_its_quietest_point():
-    from callcoach.transcribe import JOIN_GAP_S, WINDOW_S, compact_speech, speech_windows
+    from callcoach.speech.windows import JOIN_GAP_S, WINDOW_S, compact_speech, speech_windows
 
     rate = SAMPLE_RATE_HZ
     x = np.full(rate * 120, 0.1, dtype=np.float32)

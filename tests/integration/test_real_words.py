@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from callcoach.attribute import merge_intervals, transcribe_speech
-from callcoach.audio import load_audio
-from callcoach.metrics import normalise_words
+from callcoach.evaluation.metrics import normalise_words
 from callcoach.pipeline import Models
 from callcoach.settings import Settings
+from callcoach.speech.attribute import merge_intervals, transcribe_speech
+from callcoach.speech.audio import load_audio
 
-CALL = Path(__file__).resolve().parents[1] / "audio_samples" / "real" / "lca_auto_repairs_40.flac"
+CALL = Path(__file__).resolve().parents[2] / "audio_samples" / "real" / "lca_auto_repairs_40.flac"
 pytestmark = pytest.mark.skipif(not CALL.is_file(), reason=f"{CALL.name} is not in audio_samples/real")
 
 
