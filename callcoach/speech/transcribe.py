@@ -45,6 +45,7 @@ from callcoach.speech.windows import (
     map_word,
     speech_windows,
     tighten_word_times,
+    unheard_windows,
 )
 
 WINDOW_BATCH = 4  # windows decoded together by faster-whisper's batched pipeline
@@ -263,11 +264,20 @@ class WhisperTranscriber:
 
         With ``regions`` (speech found by the diarizer, in seconds), only those
         stretches are decoded: they are joined with short pauses into one
-        compact signal and the word times are mapped back.
+        compact signal and the word times are mapped back. Where faster-whisper's
+        own pass over that signal left ``UNHEARD_S`` or more of speech without a
+        word, the windows holding it (:func:`speech_windows`) are decoded again,
+        each once and whole, and their words replace that pass's.
         """
         if regions is not None:
             compact, chunks = compact_speech(samples, regions)
-            words = self._transcribe_windows(compact, speech_windows(compact, chunks), progress)
+            words = self._transcribe_signal(compact, progress)
+            holes = unheard_windows(speech_windows(compact, chunks), chunks, [(w.start_s, w.end_s) for w in words])
+            if holes:
+                rate = SAMPLE_RATE_HZ
+                inside = lambda w: any(a <= (w.start_s + w.end_s) / 2 * rate < b for a, b in holes)  # noqa: E731
+                words = sorted([w for w in words if not inside(w)] + self._transcribe_windows(compact, holes, None),
+                               key=lambda w: w.start_s)
             words = [w for w in (map_word(w, chunks) for w in words) if w is not None]
         else:
             words = self._transcribe_signal(samples, progress)
@@ -294,6 +304,8 @@ class WhisperTranscriber:
         """
         opts = self.options
         heard = [(a, b) for a, b in windows if np.max(np.abs(compact[a:b]), initial=0.0) > 1e-4]
+        if not heard and progress is not None:
+            progress(1.0)
         words: list[Word] = []
         total = max(len(compact), 1)
         block: list[tuple[int, int]] = []

@@ -90,6 +90,36 @@ def speech_windows(compact: np.ndarray, chunks: Sequence[Chunk], window_s: float
     return [(a, min(b, windows[i + 1][0]) if i + 1 < len(windows) else b) for i, (a, b) in enumerate(windows)]
 
 
+# diarized speech this long with no word in it is decoded again (the issue's target is 3 s)
+UNHEARD_S = 2.0
+
+
+def unheard_windows(windows: Sequence[tuple[int, int]], chunks: Sequence[Chunk], words_s: Sequence[tuple[float, float]],
+                    min_s: float = UNHEARD_S) -> list[tuple[int, int]]:
+    """The ``windows`` (samples of the compact signal) holding ``min_s`` or more of speech that no word
+    (start_s, end_s on the compact signal) touches; speech runs on across a joining pause."""
+    rate = SAMPLE_RATE_HZ
+    spans: list[list[int]] = []
+    for start, _, length in chunks:
+        if spans and start - spans[-1][1] <= int(JOIN_GAP_S * rate) + 1:
+            spans[-1][1] = start + length
+        else:
+            spans.append([start, start + length])
+    heard = sorted((int(a * rate), int(b * rate)) for a, b in words_s)
+    lost: list[tuple[int, int]] = []
+    for a, b in spans:
+        cursor = a
+        for ws, we in heard:
+            if we <= a or ws >= b:
+                continue
+            if ws - cursor >= min_s * rate:
+                lost.append((cursor, ws))
+            cursor = max(cursor, we)
+        if b - cursor >= min_s * rate:
+            lost.append((cursor, b))
+    return [(a, b) for a, b in windows if any(la < b and lb > a for la, lb in lost)]
+
+
 def map_word(word: Word, chunks: Sequence[Chunk]) -> Word | None:
     """A word timed on the compact signal, timed on the original (None if it fell in a joining pause)."""
     rate = SAMPLE_RATE_HZ

@@ -198,3 +198,20 @@ def test_speech_windows_end_in_pauses_and_cut_a_long_stretch_at_its_quietest_poi
     cut = [a for a, _ in windows if starts[3] < a < starts[3] + chunks[3][2]]
     assert len(cut) == 1 and chunks[3][0] + int(23.9 * rate) <= cut[0] <= chunks[3][0] + int(24.3 * rate)
     assert np.all(compact[cut[0] - 100 : cut[0] + 100] == 0.0)
+
+
+def test_unheard_windows_are_those_with_seconds_of_speech_and_no_word():
+    from callcoach.speech.windows import compact_speech, speech_windows, unheard_windows
+
+    rate = SAMPLE_RATE_HZ
+    x = np.full(rate * 100, 0.1, dtype=np.float32)
+    compact, chunks = compact_speech(x, [(0.0, 20.0), (30.0, 50.0), (60.0, 80.0)])
+    windows = speech_windows(compact, chunks)
+    assert len(windows) == 3
+    starts = [c[0] / rate for c in chunks]
+    every_second = [(s + t, s + t + 0.5) for s in starts for t in range(0, 20)]
+    assert unheard_windows(windows, chunks, every_second) == []
+    # 2.5 s without a word in the second region: only its window is decoded again
+    gap = [w for w in every_second if not (starts[1] + 5.0 <= w[0] < starts[1] + 8.0)]
+    assert unheard_windows(windows, chunks, gap) == [windows[1]]
+    assert unheard_windows(windows, chunks, []) == windows
