@@ -9,13 +9,14 @@ Models come from pip packages or local folders, never from a hub:
   reused on later runs.
 - any local folder holding a CTranslate2 Whisper model (``model.bin``).
 
-Diarized speech (the pipeline's case) is decoded in the windows of
-:mod:`callcoach.speech.windows`, each once and whole, with faster-whisper's
-batched pipeline: Whisper never chooses where its next 30 s start, so a
-misjudged word time cannot make it skip speech. Raw audio is decoded by
-faster-whisper's own loop in blocks of a few minutes cut at quiet points, so
-the features of a two-hour call are never held at once; progress is reported
-per block.
+Signals are decoded by faster-whisper's own loop in blocks of a few minutes
+cut at quiet points, so the features of a two-hour call are never held at
+once; progress is reported per block. That loop chooses where its next 30 s
+start from the last word it timed, and a misjudged word time can make it skip
+speech (24 s of a real caller leg). So where diarized speech of 2 s or more
+came out without a word, the windows of :mod:`callcoach.speech.windows` that
+hold it are decoded again, each once and whole, with faster-whisper's batched
+pipeline.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Which stretches of a call Whisper hears, and where its words go back to.
 
-Only diarized speech is decoded: the regions are padded, joined with short
-silences into one compact signal (:func:`compact_speech`), and cut into
-windows of at most ``WINDOW_S`` (:func:`speech_windows`) that Whisper decodes
-one at a time; word times on the compact signal map back to the call
+Only diarized speech is decoded: the regions are padded and joined with short
+silences into one compact signal (:func:`compact_speech`). Where a decode of
+it left speech without words (:func:`unheard_windows`), windows of at most
+``WINDOW_S`` (:func:`speech_windows`) are decoded again one at a time; word
+times on the compact signal map back to the call
 (:func:`map_word`) and are moved from silence onto the sound
 (:func:`tighten_word_times`). Times are seconds, positions samples at
 ``SAMPLE_RATE_HZ``.
