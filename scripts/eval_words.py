@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Words lost on real calls: callcoach's turns against bare faster-whisper on the same audio.
 
-For each real call with a reference (``audio_samples/real/ref/``, see its README) and each
+For each real call with a reference (``audio_samples/real/calls/ref/``, see its README) and each
 configuration (``tiny.en``: tiny.en alone; ``tiny.en+rehear``: the default, the agent's fast turns
 and noisy lines re-heard by base; ``base``: base for everything):
 
@@ -19,7 +19,7 @@ word_timestamps=True, vad_filter=True)`` with faster-whisper's other defaults (b
 temperature fallback, conditioning on previous text, Silero VAD with default settings). For
 ``tiny.en+rehear`` it is bare tiny.en. Its results are cached per model and audio (``--cache``).
 
-    python scripts/eval_words.py --audio-dir audio_samples/real --markdown words.md --json words.json
+    python scripts/eval_words.py --markdown words.md --json words.json
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ from callcoach.speech.audio import load_audio
 from callcoach.speech.transcribe import resolve_model
 
 ROOT = Path(__file__).resolve().parents[1]
-REF_DIR = ROOT / "audio_samples" / "real" / "ref"
+CALLS = ROOT / "audio_samples" / "real" / "calls"
+REF_DIR = CALLS / "ref"
 LEGS = ("agent", "caller")  # a two-leg call's channels: agent left (0), caller right (1)
 CONFIGS = {
     "tiny.en": Settings(asr_model="tiny.en", rehear_model="off"),
@@ -253,7 +254,7 @@ def markdown(rows: list[dict]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--audio-dir", type=Path, default=ROOT / "audio_samples" / "real", help="where <call id>.flac/.wav are")
+    parser.add_argument("--audio-dir", type=Path, default=CALLS, help="where <call id>.flac/.wav are")
     parser.add_argument("--ref-dir", type=Path, default=REF_DIR)
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--calls", nargs="+", default=None, help="call ids (default: every call with a reference)")

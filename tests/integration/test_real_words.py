@@ -1,14 +1,9 @@
-"""Words not lost on a real call: the caller leg of AWS LCA's Auto_Repairs_40 (role-played, 8 kHz).
-
-The audio (``audio_samples/real/lca_auto_repairs_40.flac``, agent left, caller right) is added with
-the real-call references (``audio_samples/real/ref/README.md``); the test is skipped without it.
-"""
+"""Words not lost on a real call: the caller leg of AWS LCA's Auto_Repairs_40 (role-played, 8 kHz;
+``audio_samples/real/calls/aws_auto_repairs_40.flac``, agent left, caller right)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-
-import pytest
 
 from callcoach.evaluation.metrics import normalise_words
 from callcoach.pipeline import Models
@@ -16,8 +11,7 @@ from callcoach.settings import Settings
 from callcoach.speech.attribute import merge_intervals, transcribe_speech
 from callcoach.speech.audio import load_audio
 
-CALL = Path(__file__).resolve().parents[2] / "audio_samples" / "real" / "lca_auto_repairs_40.flac"
-pytestmark = pytest.mark.skipif(not CALL.is_file(), reason=f"{CALL.name} is not in audio_samples/real")
+CALL = Path(__file__).resolve().parents[2] / "audio_samples" / "real" / "calls" / "aws_auto_repairs_40.flac"
 
 
 def test_no_diarized_stretch_of_the_caller_leg_comes_out_without_words():
