@@ -22,6 +22,7 @@ _NUMBERS = {
 _CONTRACTIONS = {
     "can't": "can not", "cannot": "can not", "won't": "will not", "n't": " not", "i'm": "i am",
     "you're": "you are", "we're": "we are", "they're": "they are", "it's": "it is", "that's": "that is",
+    "gonna": "going to", "wanna": "want to", "gotta": "got to",
     "i'll": "i will", "we'll": "we will", "you'll": "you will", "i've": "i have", "we've": "we have",
     "i'd": "i would", "let's": "let us", "there's": "there is", "what's": "what is",
 }
@@ -30,6 +31,7 @@ _CONTRACTIONS = {
 def normalise_words(text: str) -> list[str]:
     """Lower case, contractions expanded, digits spelt, punctuation dropped (for WER)."""
     text = text.lower().replace("’", "'")
+    text = re.sub(r"(\d)\s*([ap])\.?\s?m\b\.?", r"\1 \2 m", text)  # 8am, 8 a.m., 8 AM: the same three words
     text = re.sub(r"[-–]", " ", text)
     for short, long in sorted(_CONTRACTIONS.items(), key=lambda kv: -len(kv[0])):
         text = re.sub(rf"\b{re.escape(short)}" if short[0].isalpha() else re.escape(short), long, text)

@@ -9,9 +9,14 @@ Models come from pip packages or local folders, never from a hub:
   reused on later runs.
 - any local folder holding a CTranslate2 Whisper model (``model.bin``).
 
-Long calls are transcribed in blocks of a few minutes cut at quiet points, so
-the features of a two-hour call are never held at once, and progress is
-reported per block.
+Signals are decoded by faster-whisper's own loop in blocks of a few minutes
+cut at quiet points, so the features of a two-hour call are never held at
+once; progress is reported per block. That loop chooses where its next 30 s
+start from the last word it timed, and a misjudged word time can make it skip
+speech (24 s of a real caller leg). So where diarized speech of 2 s or more
+came out without a word, the windows of :mod:`callcoach.speech.windows` that
+hold it are decoded again, each once and whole, with faster-whisper's batched
+pipeline.
 """
 
 from __future__ import annotations
@@ -33,10 +38,19 @@ import numpy as np
 from callcoach.errors import ModelError
 from callcoach.progress import FractionFn
 from callcoach.records import Transcript, Word
+from callcoach.speech.windows import (
+    BLOCK_S,
+    SAMPLE_RATE_HZ,
+    block_bounds,
+    compact_speech,
+    map_word,
+    speech_windows,
+    tighten_word_times,
+    unheard_windows,
+)
 
-SAMPLE_RATE_HZ = 16_000
-BLOCK_S = 300.0
-BLOCK_SEARCH_S = 20.0
+WINDOW_BATCH = 4  # windows decoded together by faster-whisper's batched pipeline
+
 
 
 
@@ -251,11 +265,20 @@ class WhisperTranscriber:
 
         With ``regions`` (speech found by the diarizer, in seconds), only those
         stretches are decoded: they are joined with short pauses into one
-        compact signal and the word times are mapped back.
+        compact signal and the word times are mapped back. Where faster-whisper's
+        own pass over that signal left ``UNHEARD_S`` or more of speech without a
+        word, the windows holding it (:func:`speech_windows`) are decoded again,
+        each once and whole, and their words replace that pass's.
         """
         if regions is not None:
             compact, chunks = compact_speech(samples, regions)
             words = self._transcribe_signal(compact, progress)
+            holes = unheard_windows(speech_windows(compact, chunks), chunks, [(w.start_s, w.end_s) for w in words])
+            if holes:
+                rate = SAMPLE_RATE_HZ
+                inside = lambda w: any(a <= (w.start_s + w.end_s) / 2 * rate < b for a, b in holes)  # noqa: E731
+                words = sorted([w for w in words if not inside(w)] + self._transcribe_windows(compact, holes, None),
+                               key=lambda w: w.start_s)
             words = [w for w in (map_word(w, chunks) for w in words) if w is not None]
         else:
             words = self._transcribe_signal(samples, progress)
@@ -273,6 +296,70 @@ class WhisperTranscriber:
                 progress(end / total)
         return words
 
+    def _transcribe_windows(self, compact: np.ndarray, windows: Sequence[tuple[int, int]],
+                            progress: FractionFn | None) -> list[Word]:
+        """Words of ``compact`` (times on it), each window (samples) decoded once, whole, a block of windows at a time.
+
+        A window whose text loops or that the model doubts is decoded again with beam search and the
+        better of the two kept, as :meth:`_transcribe_block` does for a block.
+        """
+        opts = self.options
+        heard = [(a, b) for a, b in windows if np.max(np.abs(compact[a:b]), initial=0.0) > 1e-4]
+        if not heard and progress is not None:
+            progress(1.0)
+        words: list[Word] = []
+        total = max(len(compact), 1)
+        block: list[tuple[int, int]] = []
+        for i, window in enumerate(heard):
+            block.append(window)
+            if i + 1 < len(heard) and heard[i + 1][1] - block[0][0] <= BLOCK_S * SAMPLE_RATE_HZ:
+                continue
+            first = self._decode_windows(compact, block)
+            doubtful = [w for w in block if _doubtful(first[w], opts)]
+            again = self._decode_windows(compact, doubtful, opts.loop_beam_size, opts.loop_no_repeat_ngram) if doubtful else {}
+            for w in block:
+                segments = first[w]
+                if w in again and _quality(again[w], opts) > _quality(segments, opts):
+                    segments = again[w]
+                words += self._words(segments, 0.0)
+            if progress is not None:
+                progress(block[-1][1] / total)
+            block = []
+        if progress is not None:
+            progress(1.0)
+        return words
+
+    def _decode_windows(self, compact: np.ndarray, windows: Sequence[tuple[int, int]], beam_size: int = 0,
+                        no_repeat_ngram_size: int = 0) -> dict[tuple[int, int], list]:
+        """faster-whisper's segments of each window (start, end in samples of ``compact``), times on ``compact``."""
+        from faster_whisper import BatchedInferencePipeline
+
+        opts = self.options
+        rate = SAMPLE_RATE_HZ
+        short = opts.short_context_min_s
+        self._model.min_context_frames = None if short is None else int(short * FRAMES_PER_S)
+        try:
+            segments, _ = BatchedInferencePipeline(self._model).transcribe(
+                compact,
+                language=self.language,
+                beam_size=beam_size or opts.beam_size,
+                temperature=opts.temperatures[0],
+                no_repeat_ngram_size=no_repeat_ngram_size,
+                word_timestamps=True,
+                vad_filter=False,
+                clip_timestamps=[{"start": a / rate, "end": b / rate} for a, b in windows],
+                batch_size=WINDOW_BATCH,
+            )
+            segments = list(segments)  # decoded lazily: within the context set here
+        finally:
+            self._model.min_context_frames = None
+        out: dict[tuple[int, int], list] = {w: [] for w in windows}
+        starts = [a for a, _ in windows]
+        for segment in segments:
+            i = max(0, bisect.bisect_right(starts, (segment.start + segment.end) / 2 * rate) - 1)
+            out[windows[i]].append(segment)
+        return out
+
     def _transcribe_block(self, block: np.ndarray, offset_s: float) -> tuple[list[Word], str]:
         opts = self.options
         segments, info = self._decode(block)
@@ -280,6 +367,10 @@ class WhisperTranscriber:
             again = self._decode(block, opts.loop_beam_size, opts.loop_no_repeat_ngram)
             if _quality(again[0], opts) > _quality(segments, opts):
                 segments, info = again
+        return self._words(segments, offset_s), info.language
+
+    def _words(self, segments: Sequence, offset_s: float) -> list[Word]:
+        """The words of faster-whisper's ``segments``, ``offset_s`` added to their times."""
         words: list[Word] = []
         for segment in segments:
             for w in segment.words or ():
@@ -296,7 +387,7 @@ class WhisperTranscriber:
                         probability=float(w.probability),
                     )
                 )
-        return words, info.language
+        return words
 
     def _decode(self, block: np.ndarray, beam_size: int = 0, no_repeat_ngram_size: int = 0) -> tuple[list, object]:
         opts = self.options
@@ -344,108 +435,3 @@ def _quality(segments: Sequence, opts: DecodeOptions) -> tuple[int, float]:
     weights = [max(s.end - s.start, 0.01) for s in segments]
     logprob = sum(w * s.avg_logprob for w, s in zip(weights, segments)) / sum(weights)
     return -loops, logprob
-
-
-# (compact start, original start, length) of each joined stretch, in samples
-Chunk = tuple[int, int, int]
-JOIN_GAP_S = 0.3
-MERGE_GAP_S = 0.6
-REGION_PAD_S = 0.2
-
-
-def compact_speech(samples: np.ndarray, regions: Sequence[tuple[float, float]]) -> tuple[np.ndarray, list[Chunk]]:
-    """Join the speech regions (padded, close ones merged) with short silences between them."""
-    rate = SAMPLE_RATE_HZ
-    spans: list[list[float]] = []
-    for a, b in sorted(regions):
-        a, b = max(0.0, a - REGION_PAD_S), b + REGION_PAD_S
-        if spans and a - spans[-1][1] < MERGE_GAP_S:
-            spans[-1][1] = max(spans[-1][1], b)
-        else:
-            spans.append([a, b])
-    gap = int(JOIN_GAP_S * rate)
-    pieces: list[np.ndarray] = []
-    chunks: list[Chunk] = []
-    cursor = 0
-    for a, b in spans:
-        lo, hi = int(a * rate), min(len(samples), int(b * rate))
-        if hi <= lo:
-            continue
-        pieces.append(samples[lo:hi])
-        chunks.append((cursor, lo, hi - lo))
-        cursor += hi - lo
-        pieces.append(np.zeros(gap, dtype=np.float32))
-        cursor += gap
-    compact = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
-    return compact.astype(np.float32, copy=False), chunks
-
-
-def map_word(word: Word, chunks: Sequence[Chunk]) -> Word | None:
-    """A word timed on the compact signal, timed on the original (None if it fell in a joining pause)."""
-    rate = SAMPLE_RATE_HZ
-    mid = (word.start_s + word.end_s) / 2 * rate
-    starts = [c[0] for c in chunks]
-    i = max(0, bisect.bisect_right(starts, mid) - 1)
-    if not chunks:
-        return None
-    c_start, o_start, length = chunks[i]
-    if mid > c_start + length + JOIN_GAP_S * rate * 0.5:
-        return None
-
-    def to_original(t: float) -> float:
-        offset = min(max(t * rate - c_start, 0), length)
-        return round((o_start + offset) / rate, 3)
-
-    return Word(word.text, to_original(word.start_s), to_original(word.end_s), word.probability, word.speaker)
-
-
-def tighten_word_times(words: list[Word], samples: np.ndarray, frame_s: float = 0.01) -> tuple[Word, ...]:
-    """Move word edges that Whisper put in silence onto the sound.
-
-    Whisper's word times come from attention and often stretch the first
-    word of a segment back over the silence before it (a turn that starts at
-    1.0 s is reported from 0.0 s). Edges are moved to the first and last
-    frame inside the word that is within 35 dB of the signal's speech level.
-    """
-    hop = int(frame_s * SAMPLE_RATE_HZ)
-    n = len(samples) // hop
-    if n == 0 or not words:
-        return tuple(words)
-    rms = np.sqrt(np.square(samples[: n * hop].reshape(n, hop), dtype=np.float32).mean(axis=1))
-    loud = rms[rms > 1e-5]
-    if loud.size == 0:
-        return tuple(words)
-    threshold = max(np.percentile(loud, 95) * 10 ** (-35 / 20), 1e-4)
-    sounding = rms > threshold
-    out = []
-    for w in words:
-        a, b = int(w.start_s / frame_s), min(n, int(np.ceil(w.end_s / frame_s)))
-        idx = np.flatnonzero(sounding[a:b])
-        if idx.size:
-            start = round(float(a + idx[0]) * frame_s, 3)  # plain floats: numpy scalars stay out of records
-            end = round(float(a + idx[-1] + 1) * frame_s, 3)
-            w = Word(w.text, start, max(end, start + frame_s), w.probability, w.speaker)
-        out.append(w)
-    return tuple(out)
-
-
-def block_bounds(samples: np.ndarray, block_s: float = BLOCK_S, search_s: float = BLOCK_SEARCH_S) -> list[tuple[int, int]]:
-    """Cut a long signal into blocks of about ``block_s``, each cut at the quietest 100 ms nearby."""
-    n = len(samples)
-    block = int(block_s * SAMPLE_RATE_HZ)
-    if n <= block + int(search_s * SAMPLE_RATE_HZ):
-        return [(0, n)]
-    hop = SAMPLE_RATE_HZ // 10
-    bounds: list[tuple[int, int]] = []
-    start = 0
-    while n - start > block + int(search_s * SAMPLE_RATE_HZ):
-        lo = start + block - int(search_s * SAMPLE_RATE_HZ)
-        hi = start + block + int(search_s * SAMPLE_RATE_HZ)
-        region = samples[lo:hi]
-        frames = len(region) // hop
-        energy = np.square(region[: frames * hop].reshape(frames, hop)).mean(axis=1)
-        cut = lo + int(np.argmin(energy)) * hop + hop // 2
-        bounds.append((start, cut))
-        start = cut
-    bounds.append((start, n))
-    return bounds

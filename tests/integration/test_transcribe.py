@@ -58,11 +58,12 @@ def test_long_signal_is_cut_in_blocks_at_quiet_points():
 
 
 def test_block_times_are_offset(transcriber, monkeypatch):
-    import callcoach.speech.transcribe as t
+    import callcoach.speech.windows as w
 
-    monkeypatch.setattr(t, "BLOCK_S", 8.0)
-    monkeypatch.setattr(t, "BLOCK_SEARCH_S", 1.0)
+    monkeypatch.setattr(w, "BLOCK_S", 8.0)
+    monkeypatch.setattr(w, "BLOCK_SEARCH_S", 1.0)
     x = place([(1.0, say("Thank you for calling.")), (12.0, say("Have a good day."))], total_s=20)
+    assert len(w.block_bounds(x)) >= 2  # the blocks this test is about
     words = transcriber.transcribe(x).words
     assert any(w.start_s > 11.0 for w in words)
     assert any(w.start_s < 3.0 for w in words)
@@ -175,3 +176,42 @@ def test_an_english_transcript_keeps_latin_letters_only():
     assert WhisperTranscriber("tiny.en")._english
     assert WhisperTranscriber("base", language="en")._english
     assert not WhisperTranscriber("base", language="de")._english
+
+
+def test_speech_windows_end_in_pauses_and_cut_a_long_stretch_at_its_quietest_point():
+    from callcoach.speech.windows import JOIN_GAP_S, WINDOW_S, compact_speech, speech_windows
+
+    rate = SAMPLE_RATE_HZ
+    x = np.full(rate * 120, 0.1, dtype=np.float32)
+    # regions of 10 s each, then one of 50 s with a quiet 100 ms at 24.0 s into it
+    regions = [(0.0, 10.0), (12.0, 22.0), (24.0, 34.0), (40.0, 90.0)]
+    x[int(64.0 * rate) : int(64.1 * rate)] = 0.0
+    compact, chunks = compact_speech(x, regions)
+    windows = speech_windows(compact, chunks)
+    assert windows[0][0] == 0 and windows[-1][1] == len(compact)
+    assert all(b - a <= (WINDOW_S + JOIN_GAP_S) * rate for a, b in windows)
+    assert all(windows[i][1] <= windows[i + 1][0] for i in range(len(windows) - 1))
+    # the first two regions share a window that ends in the pause after the second one
+    starts = [c[0] for c in chunks]
+    assert windows[0] == (0, starts[2])
+    # the 50 s region is cut once, at its quiet 100 ms, not in the middle of a word
+    cut = [a for a, _ in windows if starts[3] < a < starts[3] + chunks[3][2]]
+    assert len(cut) == 1 and chunks[3][0] + int(23.9 * rate) <= cut[0] <= chunks[3][0] + int(24.3 * rate)
+    assert np.all(compact[cut[0] - 100 : cut[0] + 100] == 0.0)
+
+
+def test_unheard_windows_are_those_with_seconds_of_speech_and_no_word():
+    from callcoach.speech.windows import compact_speech, speech_windows, unheard_windows
+
+    rate = SAMPLE_RATE_HZ
+    x = np.full(rate * 100, 0.1, dtype=np.float32)
+    compact, chunks = compact_speech(x, [(0.0, 20.0), (30.0, 50.0), (60.0, 80.0)])
+    windows = speech_windows(compact, chunks)
+    assert len(windows) == 3
+    starts = [c[0] / rate for c in chunks]
+    every_second = [(s + t, s + t + 0.5) for s in starts for t in range(0, 20)]
+    assert unheard_windows(windows, chunks, every_second) == []
+    # 2.5 s without a word in the second region: only its window is decoded again
+    gap = [w for w in every_second if not (starts[1] + 5.0 <= w[0] < starts[1] + 8.0)]
+    assert unheard_windows(windows, chunks, gap) == [windows[1]]
+    assert unheard_windows(windows, chunks, []) == windows

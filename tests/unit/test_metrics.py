@@ -15,6 +15,11 @@ from callcoach.evaluation.metrics import (
 def test_normalise_expands_contractions_and_digits():
     assert normalise_words("I can't, it's 4 o'clock!") == ["i", "can", "not", "it", "is", "four", "o'clock"]
     assert normalise_words("Cannot") == ["can", "not"]
+    # Whisper writes a time of day as "8am", "8 a.m." or "8 AM"
+    assert normalise_words("8am, 10 a.m. or 3 PM.") == normalise_words("8 a.m., 10 a.m. or 3 p.m.") == [
+        "eight", "a", "m", "ten", "a", "m", "or", "three", "p", "m"]
+    assert normalise_words("I am here, Pam.") == ["i", "am", "here", "pam"]
+    assert normalise_words("You're gonna wanna hold") == ["you", "are", "going", "to", "want", "to", "hold"]
 
 
 def test_wer_counts_each_kind_of_error():
