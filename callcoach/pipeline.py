@@ -17,7 +17,7 @@ from pathlib import Path
 
 from callcoach._version import __version__
 from callcoach.analysis.events import analyse
-from callcoach.analysis.text_events import customer_upset_moments, find_text_events, inferred_abuse
+from callcoach.analysis.text_events import customer_complaints, customer_upset_moments, find_text_events, inferred_abuse
 from callcoach.errors import CallcoachError, ModelError, StageError
 from callcoach.progress import ProgressEvent, ProgressFn
 from callcoach.records import (
@@ -234,9 +234,10 @@ def _analyse(
     turns = heard.turns
     text_events = find_text_events(turns)
     upset_words = tuple((e.start_s, e.end_s) for e in customer_upset_moments(turns))
+    complaints = tuple((e.start_s, e.end_s) for e in customer_complaints(turns))
     prosody = analyse(
         audio, diarization, first_turns, assignment.roles, assignment.confidence, text_events, settings.thresholds,
-        upset_words,
+        upset_words, complaints,
     )
     events = prosody.events + tuple(text_events)
     events = tuple(sorted(events + inferred_abuse(turns, events), key=lambda e: (e.start_s, e.type)))
