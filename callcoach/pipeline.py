@@ -11,17 +11,28 @@ once per run in :class:`Models`. The library never prints: progress goes to a ca
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
 
 from callcoach._version import __version__
 from callcoach.analysis.events import analyse
-from callcoach.analysis.text_events import customer_upset_moments, find_text_events, inferred_abuse
+from callcoach.analysis.text_events import customer_complaints, customer_upset_moments, find_text_events, inferred_abuse
 from callcoach.errors import CallcoachError, ModelError, StageError
 from callcoach.progress import ProgressEvent, ProgressFn
-from callcoach.records import SCHEMA_VERSION, Audio, CallResult, Diarization, Turn, Word
+from callcoach.records import (
+    SCHEMA_VERSION,
+    Audio,
+    CallMeta,
+    CallResult,
+    Diarization,
+    LineMeta,
+    LineSpeaker,
+    RehearMeta,
+    RolesMeta,
+    Turn,
+    Word,
+)
 from callcoach.scoring.rubric import load_rubric
 from callcoach.scoring.scorecard import score_call
 from callcoach.settings import Settings
@@ -165,20 +176,17 @@ def analyse_call(
                  if models.rehears() else Rehearing(turns, ()))
     report("rehear", 1.0)
     with _stage("analyse", path, timings):
-        line = {
-            "noisy_below_snr_db": models.noisy_line_limit_db(),
-            "speakers": {
-                lv.speaker: {"speech_db": lv.speech_db, "noise_db": lv.noise_db, "snr_db": round(lv.snr_db, 1),
-                             "model": larger.get(lv.speaker, first).name}
+        line = LineMeta(
+            noisy_below_snr_db=models.noisy_line_limit_db(),
+            speakers={
+                lv.speaker: LineSpeaker(lv.speech_db, lv.noise_db, round(lv.snr_db, 1), larger.get(lv.speaker, first).name)
                 for lv in levels
             },
-        }
+        )
         result = _analyse(audio, diarization, turns, heard, assignment, line, first.name, models, settings, call_id, backend)
     report("analyse", 1.0)
     timings["total_s"] = time.perf_counter() - t0
-    meta = dict(result.meta)
-    meta["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
-    return CallResult(**{**result.__dict__, "meta": meta})
+    return replace(result, meta=replace(result.meta, timings_s={k: round(v, 3) for k, v in timings.items()}))
 
 
 class _stage:
@@ -217,7 +225,7 @@ def _turns_and_roles(words: tuple[Word, ...], diarization: Diarization, settings
 
 def _analyse(
     audio: Audio, diarization: Diarization, first_turns: tuple[Turn, ...], heard: Rehearing, assignment: RoleAssignment,
-    line: Mapping[str, Any], asr_model: str, models: Models, settings: Settings, call_id: str, backend: str,
+    line: LineMeta, asr_model: str, models: Models, settings: Settings, call_id: str, backend: str,
 ) -> CallResult:
     """Prosody and events from the first pass's turns (one model counts each speaker's pace);
     the words, text events and scorecard from the turns as re-heard. ``line``: ``meta.line``;
@@ -226,32 +234,29 @@ def _analyse(
     turns = heard.turns
     text_events = find_text_events(turns)
     upset_words = tuple((e.start_s, e.end_s) for e in customer_upset_moments(turns))
+    complaints = tuple((e.start_s, e.end_s) for e in customer_complaints(turns))
     prosody = analyse(
         audio, diarization, first_turns, assignment.roles, assignment.confidence, text_events, settings.thresholds,
-        upset_words,
+        upset_words, complaints,
     )
     events = prosody.events + tuple(text_events)
     events = tuple(sorted(events + inferred_abuse(turns, events), key=lambda e: (e.start_s, e.type)))
     scorecard = score_call(models.rubric, turns, events, prosody.trajectory)
-    meta = {
-        "callcoach_version": __version__,
-        "diarizer": backend,
-        "asr_model": asr_model,
-        "rehear": {
-            "model": settings.rehear_model if models.rehears() else "off",
-            "min_pace_wpm": settings.rehear_min_pace_wpm,
-            "turns": [asdict(r) for r in heard.reheard],
-        },
-        "line": dict(line),
-        "roles": {
-            "method": assignment.method,
-            "confidence": dict(assignment.confidence),
-            "reasons": list(assignment.reasons),
-        },
-        "baselines": getattr(prosody, "baselines", {}),
-        "thresholds": settings.to_dict()["thresholds"],
-        "rubric": str(settings.rubric) if settings.rubric else "default",
-    }
+    meta = CallMeta(
+        callcoach_version=__version__,
+        diarizer=backend,
+        asr_model=asr_model,
+        rehear=RehearMeta(
+            model=settings.rehear_model if models.rehears() else "off",
+            min_pace_wpm=settings.rehear_min_pace_wpm,
+            turns=heard.reheard,
+        ),
+        line=line,
+        roles=RolesMeta(method=assignment.method, confidence=dict(assignment.confidence), reasons=tuple(assignment.reasons)),
+        baselines={s: asdict(b) for s, b in prosody.baselines.items()},
+        thresholds=settings.to_dict()["thresholds"],
+        rubric=str(settings.rubric) if settings.rubric else "default",
+    )
     return CallResult(
         schema_version=SCHEMA_VERSION,
         call_id=call_id,

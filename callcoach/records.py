@@ -195,6 +195,143 @@ class Scorecard:
 
 
 @dataclass(frozen=True)
+class ReheardTurn:
+    """An agent turn the larger model decoded again: where it was, its first-pass pace and word counts."""
+
+    speaker: str
+    start_s: float
+    end_s: float
+    pace_wpm: float
+    words_before: int
+    words_after: int
+
+
+@dataclass(frozen=True)
+class RehearMeta:
+    """``meta.rehear``: the model that re-heard fast agent turns (``"off"`` when none did), its pace limit, the turns."""
+
+    model: str
+    min_pace_wpm: float
+    turns: tuple[ReheardTurn, ...] = ()
+
+
+@dataclass(frozen=True)
+class LineSpeaker:
+    """One party's line in ``meta.line``: speech and noise level (dBFS), their difference and the model that decoded them."""
+
+    speech_db: float
+    noise_db: float
+    snr_db: float
+    model: str
+
+
+@dataclass(frozen=True)
+class LineMeta:
+    """``meta.line``: the SNR under which a party is decoded by the larger model (None: off), and each party's line."""
+
+    noisy_below_snr_db: float | None
+    speakers: Mapping[str, LineSpeaker] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RolesMeta:
+    """``meta.roles``: how the agent was found (``cues`` or ``user``), each speaker's confidence, and why."""
+
+    method: str
+    confidence: Mapping[str, float] = field(default_factory=dict)
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RedactedSpan:
+    """Where a redacted item was said, in seconds from the start of the recording."""
+
+    start_s: float
+    end_s: float
+    kind: str
+
+
+@dataclass(frozen=True)
+class RedactionMeta:
+    """``meta.redaction``: the mode, how many items of each kind were redacted, and where (no content)."""
+
+    mode: str
+    counts: Mapping[str, int] = field(default_factory=dict)
+    spans: tuple[RedactedSpan, ...] = ()
+
+
+@dataclass(frozen=True)
+class CallMeta:
+    """How a result was made (``meta`` in docs/SCHEMA.md).
+
+    Every field is optional so that results of older versions read back: a
+    field left None is left out of the JSON. The pipeline fills the fields
+    from ``callcoach_version`` to ``timings_s``; redaction adds
+    ``redaction``; a batch run adds ``metadata`` and ``fingerprint``.
+    ``baselines`` is per speaker ``loudness_db``, ``pitch_hz``, ``rate_wpm``,
+    ``syllables_per_s`` and ``pace_wpm``; ``thresholds`` every event
+    threshold by name (units in the names); ``timings_s`` seconds per stage.
+    ``extra`` keeps keys this version does not know (a newer callcoach's),
+    written after the known ones.
+    """
+
+    callcoach_version: str | None = None
+    diarizer: str | None = None
+    asr_model: str | None = None
+    rehear: RehearMeta | None = None
+    line: LineMeta | None = None
+    roles: RolesMeta | None = None
+    baselines: Mapping[str, Mapping[str, float | None]] | None = None
+    thresholds: Mapping[str, Any] | None = None
+    rubric: str | None = None
+    timings_s: Mapping[str, float] | None = None
+    redaction: RedactionMeta | None = None
+    metadata: Mapping[str, str] | None = None
+    fingerprint: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON ``meta`` object: the fields that are set, in field order, then ``extra``."""
+        out = {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name != "extra" and getattr(self, f.name) is not None}
+        return {**out, **_plain(self.extra)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> CallMeta:
+        """Inverse of :meth:`to_dict`."""
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)} - {"extra"}
+        rehear = data.get("rehear")
+        line = data.get("line")
+        roles = data.get("roles")
+        redaction = data.get("redaction")
+        return cls(
+            callcoach_version=data.get("callcoach_version"),
+            diarizer=data.get("diarizer"),
+            asr_model=data.get("asr_model"),
+            rehear=None if rehear is None else RehearMeta(
+                rehear["model"], rehear["min_pace_wpm"], tuple(ReheardTurn(**t) for t in rehear.get("turns", ()))
+            ),
+            line=None if line is None else LineMeta(
+                line.get("noisy_below_snr_db"), {k: LineSpeaker(**v) for k, v in (line.get("speakers") or {}).items()}
+            ),
+            roles=None if roles is None else RolesMeta(
+                roles["method"], dict(roles.get("confidence") or {}), tuple(roles.get("reasons") or ())
+            ),
+            baselines=data.get("baselines"),
+            thresholds=data.get("thresholds"),
+            rubric=data.get("rubric"),
+            timings_s=data.get("timings_s"),
+            redaction=None if redaction is None else RedactionMeta(
+                redaction["mode"], dict(redaction.get("counts") or {}),
+                tuple(RedactedSpan(**s) for s in redaction.get("spans", ())),
+            ),
+            metadata=data.get("metadata"),
+            fingerprint=data.get("fingerprint"),
+            extra={k: v for k, v in data.items() if k not in known},
+        )
+
+
+@dataclass(frozen=True)
 class CallResult:
     schema_version: str
     call_id: str
@@ -205,7 +342,7 @@ class CallResult:
     scorecard: Scorecard
     customer_trajectory: Trajectory
     prosody: tuple[ProsodyTrack, ...]
-    meta: Mapping[str, Any] = field(default_factory=dict)
+    meta: CallMeta = field(default_factory=CallMeta)
     speech: tuple[SpeechSegment, ...] = ()  # the diarizer's who-spoke-when, overlaps kept
 
 
@@ -258,7 +395,7 @@ def result_to_dict(result: CallResult) -> dict[str, Any]:
         "customer_trajectory": result.customer_trajectory,
         "prosody": _plain(result.prosody),
         "speech": [{"speaker": s.speaker, "start_s": round(s.start_s, 3), "end_s": round(s.end_s, 3)} for s in result.speech],
-        "meta": _plain(result.meta),
+        "meta": result.meta.to_dict(),
     }
     # derived from the fields above, for readers of the JSON (docs/SCHEMA.md); result_from_dict ignores them
     data["screening"] = screen(data).to_dict()
@@ -313,7 +450,7 @@ def result_from_dict(data: Mapping[str, Any]) -> CallResult:
             )
             for p in data.get("prosody", ())
         ),
-        meta=data.get("meta", {}),
+        meta=CallMeta.from_dict(data.get("meta")),
         speech=tuple(SpeechSegment(**seg) for seg in data.get("speech", ())),
     )
 
@@ -322,12 +459,20 @@ __all__ = [
     "SCHEMA_VERSION",
     "Audio",
     "AudioInfo",
+    "CallMeta",
     "CallResult",
     "CheckResult",
     "Diarization",
     "Event",
     "Evidence",
+    "LineMeta",
+    "LineSpeaker",
     "ProsodyTrack",
+    "RedactedSpan",
+    "RedactionMeta",
+    "ReheardTurn",
+    "RehearMeta",
+    "RolesMeta",
     "Role",
     "Scorecard",
     "SpeakerSummary",

@@ -72,7 +72,7 @@ class EventThresholds:
     interruption_cut_stop_s: float = 0.8
     backchannel_max_words: int = 2
     long_silence_s: float = 8.0
-    patience_gap_s: float = 0.2
+    patience_gap_s: float = 0.3  # the patience rule: callcoach.analysis.turn_taking.patience_violations
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ t0 = time.perf_counter()
 result = analyse_call(sys.argv[1], settings, models=models)
 seconds = time.perf_counter() - t0
 print(json.dumps({"seconds": seconds, "audio_s": result.call.duration_s, "channels": result.call.channels,
-                  "words": sum(len(t.words) for t in result.turns), "stages": result.meta.get("timings_s", {}),
+                  "words": sum(len(t.words) for t in result.turns), "stages": dict(result.meta.timings_s or {}),
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 

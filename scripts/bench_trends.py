@@ -26,6 +26,7 @@ import json
 import os
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from callsynth.factories import make_call_result
@@ -34,7 +35,7 @@ from callcoach.batch.run import MARKER, rebuild_index, score_paths
 from callcoach.batch.store import open_store
 from callcoach.batch.trends import compute_trends
 from callcoach.batch.worker import Outcome, Scorer, Task
-from callcoach.records import result_to_dict
+from callcoach.records import result_from_dict, result_to_dict
 from callcoach.report.render import ReportRenderer
 from callcoach.report.trends_view import trends_view
 
@@ -56,7 +57,7 @@ def fill(out: Path, n: int) -> None:
             day = (i * 13) % 182  # 26 weeks from 2026-06-01
             date = (_dt.date(2026, 6, 1) + _dt.timedelta(days=day)).isoformat()
             md = {"agent": f"agent{i % 40:02d}", "team": f"team{i % 5}", "date": date}
-            store.record_scored(0, data, fingerprint="f", parts={}, metadata=md)
+            store.record_scored(0, result_from_dict(data), fingerprint="f", parts={}, metadata=md)
 
 
 class CountingScorer(Scorer):
@@ -66,9 +67,8 @@ class CountingScorer(Scorer):
         self.renderer = ReportRenderer()
 
     def score(self, task: Task, on_stage=None) -> Outcome:
-        data = result_to_dict(make_call_result(task.call_id))
-        data["meta"]["metadata"] = dict(task.metadata)
-        return Outcome(task.call_id, data, "<html></html>")
+        result = make_call_result(task.call_id)
+        return Outcome(task.call_id, replace(result, meta=replace(result.meta, metadata=dict(task.metadata))), "<html></html>")
 
 
 def best(fn, repeat: int = 3) -> float:

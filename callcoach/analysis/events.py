@@ -28,6 +28,7 @@ from callcoach.analysis.prosody import HOP_S, Baseline, SpeakerFrames
 from callcoach.analysis.trajectory import trajectory
 from callcoach.analysis.turn_taking import (
     _intersection_s,
+    customer_upset_spans,
     interruptions,
     long_silences,
     patience_violations,
@@ -85,12 +86,15 @@ def analyse(
     text_events: tuple[Event, ...],
     thresholds: EventThresholds,
     upset_words: Sequence[tuple[float, float]] = (),
+    complaints: Sequence[tuple[float, float]] = (),
 ) -> ProsodyResult:
     """Prosody tracks, speaker summaries, events and customer trajectory of one call.
 
     ``upset_words``: (start_s, end_s) of the customer's words that say they are
     upset (a complaint or a worry, found by the scorecard's cue sets); they
-    count for the trajectory as raised-voice events do.
+    count for the trajectory as raised-voice events do. ``complaints``:
+    (start_s, end_s) of the customer's complaints, which make a turn upset
+    for ``patience_violation`` as in the scorecard's patience check.
     """
     speakers = list(diarization.speakers)
     speakers += sorted({t.speaker for t in turns} - set(speakers))
@@ -111,7 +115,9 @@ def analyse(
         events += rapid_speech(s, turns_of[s], base[s], role[s], thresholds, frames.get(s))
     events += interruptions(turns, role, thresholds, segments)
     events += long_silences([iv for s in speakers for iv in segments[s]] + [(t.start_s, t.end_s) for t in turns], role, thresholds)
-    events += patience_violations(turns, role, events + list(text_events), thresholds)
+    upset = customer_upset_spans(events + list(text_events), complaints)
+    events += patience_violations(turns, role, upset, gap_s=thresholds.patience_gap_s,
+                                  max_overlap_s=thresholds.interruption_min_overlap_s)
     events.sort(key=lambda e: (e.start_s, e.type, e.speaker))
 
     summaries = _summaries(speakers, segments, base, role, role_confidence, diarization.channel_of)

@@ -109,6 +109,11 @@ def raised_voice_is_pleased(customer: Sequence[Utterance], events: Sequence[Even
                for u in customer for e in raised)
 
 
+def customer_complaints(turns: tuple[Turn, ...]) -> tuple[Evidence, ...]:
+    """Where the customer's words complain (the scorecard's grievance cues): an upset turn for patience."""
+    return sides(turns)[2]
+
+
 def inferred_abuse(turns: tuple[Turn, ...], events: Sequence[Event]) -> tuple[Event, ...]:
     """Customer abuse the recogniser lost, inferred from the agent's replies (see ``abuse_inferred_from_replies``),
     so that the call's event list and report show it too."""

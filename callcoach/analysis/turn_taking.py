@@ -16,7 +16,12 @@ from callcoach.records import (
 from callcoach.settings import EventThresholds
 from callcoach.speech.attribute import merge_intervals
 
+# patience (COACHING.md: the agent does not start a long turn within a fraction of a second of an upset
+# customer's turn ending): an agent turn of this many words or more, starting from the interruption
+# threshold before the customer's turn ends to the gap after it, the defaults of the event thresholds
 PATIENCE_MIN_WORDS = 8
+PATIENCE_GAP_S: float = EventThresholds.patience_gap_s
+PATIENCE_MAX_OVERLAP_S: float = EventThresholds.interruption_min_overlap_s
 
 UPSET_TEXT_TYPES = frozenset({"threat", "abuse", "insult", "profanity", "complaint"})
 
@@ -189,18 +194,38 @@ def long_silences(intervals: Sequence[tuple[float, float]], role: Mapping[str, R
     return events
 
 
-def patience_violations(turns: Sequence[Turn], role: Mapping[str, Role], upset_events: Sequence[Event], th: EventThresholds) -> list[Event]:
-    """The agent starting a long turn right after an upset customer turn ends."""
-    upset = [e for e in upset_events if e.role == "customer" and (e.type == "raised_voice" or e.type in UPSET_TEXT_TYPES)]
+def customer_upset_spans(events: Sequence[Event], complaints: Sequence[tuple[float, float]] = ()) -> list[tuple[float, float]]:
+    """(start_s, end_s) where the customer is upset: their raised voice, their threats and abuse, and
+    ``complaints`` (where their words complain)."""
+    spans = [(e.start_s, e.end_s) for e in events
+             if e.role == "customer" and (e.type == "raised_voice" or e.type in UPSET_TEXT_TYPES)]
+    return sorted(spans + [(a, b) for a, b in complaints])
+
+
+def patience_violations(
+    turns: Sequence[Turn], role: Mapping[str, Role], upset: Sequence[tuple[float, float]], *,
+    gap_s: float = PATIENCE_GAP_S, min_words: int = PATIENCE_MIN_WORDS, max_overlap_s: float = PATIENCE_MAX_OVERLAP_S,
+) -> list[Event]:
+    """The agent starting a long turn right after an upset customer turn ends: the one patience rule.
+
+    An upset customer turn is one that overlaps a span of ``upset``
+    (:func:`customer_upset_spans`).
+    A violation is an agent turn of ``min_words`` ASR words or more that
+    starts from ``max_overlap_s`` before that turn's end to ``gap_s`` after
+    it. ``max_overlap_s`` is the interruption threshold
+    (``interruption_min_overlap_s``): a reply that overlaps the customer
+    longer is an interruption, judged by no_talk_over, not here. The events
+    stage and the scorecard's patience check both call this.
+    """
     events = []
     for tc in turns:
-        if role.get(tc.speaker) != "customer" or not any(e.start_s < tc.end_s and e.end_s > tc.start_s for e in upset):
+        if role.get(tc.speaker) != "customer" or not any(a < tc.end_s and b > tc.start_s for a, b in upset):
             continue
         for ta in turns:
             gap = ta.start_s - tc.end_s
-            if role.get(ta.speaker) != "agent" or len(ta.words) < PATIENCE_MIN_WORDS:
+            if role.get(ta.speaker) != "agent" or len(ta.words) < min_words:
                 continue
-            if -th.interruption_min_overlap_s < gap <= th.patience_gap_s:
+            if -max_overlap_s < gap <= gap_s:
                 detail = f"began a {len(ta.words)}-word turn {max(gap, 0.0):.1f} s after the upset customer stopped"
                 events.append(Event("patience_violation", "agent", ta.speaker, round(ta.start_s, 2), round(ta.end_s, 2), detail))
     return events

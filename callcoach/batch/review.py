@@ -37,6 +37,7 @@ from typing import Any
 from callcoach.batch.store import Store
 from callcoach.errors import UsageError
 from callcoach.files import write_atomic
+from callcoach.records import result_to_dict
 
 REVIEW_STATUSES = ("pass", "fail", "na")
 CORRECTIONS_FORMAT = 1
@@ -257,7 +258,8 @@ def refresh_outputs(out_dir: Path | str, store: Store, call_ids: Iterable[str], 
         result = store.result(call_id)
         if result is None:
             continue
-        shown = apply_reviews(result, reviews.get(call_id, {}))
+        # the reviewed view is JSON: a correction adds fields (corrected, machine_status, review) no record has
+        shown = apply_reviews(result_to_dict(result), reviews.get(call_id, {}))
         href = _audio_href(out_dir / f"{call_id}.html")
         write_atomic(out_dir / f"{call_id}.json", json.dumps(shown, indent=2, ensure_ascii=False))
         write_atomic(out_dir / f"{call_id}.html", renderer.render_call(shown, href))

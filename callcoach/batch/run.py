@@ -20,7 +20,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -41,6 +41,7 @@ from callcoach.batch.worker import report_audio_href
 from callcoach.errors import UsageError
 from callcoach.files import write_atomic
 from callcoach.pipeline import Models
+from callcoach.records import result_from_dict, result_to_dict
 from callcoach.report.export import write_csv
 from callcoach.report.index_view import agent_summaries, index_row, triage_order
 from callcoach.report.nav import call_nav, replace_nav
@@ -223,9 +224,9 @@ def rebuild_index(out_dir: Path | str, templates: Path | None = None) -> int:
     with RunLock(out_dir), open_store(out_dir) as store:
         if not store.counts().get("scored"):
             for data in load_results(out_dir):  # a folder from before the store: import its JSON
-                meta = data.get("meta") or {}
-                metadata = meta.get("metadata") or {}
-                store.record_scored(0, data, fingerprint="", parts={}, metadata={k: str(v) for k, v in metadata.items()})
+                result = result_from_dict(data)
+                metadata = result.meta.metadata or {}
+                store.record_scored(0, result, fingerprint="", parts={}, metadata={k: str(v) for k, v in metadata.items()})
         n = write_index(out_dir, store, renderer)
     if not n:
         raise UsageError(f"{out_dir}: holds no callcoach results")
@@ -421,7 +422,7 @@ def score_paths(
             store.record_scored(run_id, outcome.result, fingerprint=fingerprint, parts=parts, metadata=md,
                                 file_time=file_time(item.path))
             scored.append(item.call_id)
-            tally.emit("scored", item, audio_s=float(outcome.result["call"].get("duration_s") or 0.0))
+            tally.emit("scored", item, audio_s=float(outcome.result.call.duration_s or 0.0))
         refresh_reviewed(out_dir, store, [*scored, *skipped], renderer)  # a reviewer's corrections outlive a rescoring
         write_index(out_dir, store, renderer)
         store.finish_run(run_id, skipped=len(skipped))
@@ -448,7 +449,7 @@ def _why_score(stored, fingerprint: str, parts: Mapping[str, str], out_dir: Path
 
 
 def _write_outcome(out_dir: Path, outcome: Outcome) -> None:
-    write_atomic(out_dir / f"{outcome.call_id}.json", json.dumps(outcome.result, indent=2, ensure_ascii=False))
+    write_atomic(out_dir / f"{outcome.call_id}.json", json.dumps(result_to_dict(outcome.result), indent=2, ensure_ascii=False))
     write_atomic(out_dir / f"{outcome.call_id}.html", outcome.html or "")
 
 
@@ -456,11 +457,11 @@ def _refresh_metadata(store: Store, out_dir: Path, renderer, item: CallInput, md
     """New metadata for a call already scored: rewrite its JSON, report and row, without scoring it again."""
     result = store.result(item.call_id)
     if result is not None:
-        result.setdefault("meta", {})["metadata"] = dict(md)
+        result = replace(result, meta=replace(result.meta, metadata=dict(md)))
         href = report_audio_href(
             item.path, out_dir, item.call_id, result, redact=settings.redact, embed=settings.embed_audio
         )
-        html = renderer.render_call(result, href)
+        html = renderer.render_call(result_to_dict(result), href)
         _write_outcome(out_dir, Outcome(item.call_id, result, html))
     store.set_metadata(item.call_id, md, result)
 

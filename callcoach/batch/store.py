@@ -25,7 +25,7 @@ from typing import Any
 
 from callcoach._version import __version__
 from callcoach.errors import UsageError
-from callcoach.records import SCHEMA_VERSION
+from callcoach.records import SCHEMA_VERSION, CallResult, result_from_dict, result_to_dict
 from callcoach.scoring.rubric import default_rubric_path
 from callcoach.settings import Settings
 
@@ -242,7 +242,7 @@ class Store:
         )
 
     def record_scored(
-        self, run_id: int, result: Mapping[str, Any], *, fingerprint: str, parts: Mapping[str, str], metadata: Mapping[str, str],
+        self, run_id: int, result: CallResult, *, fingerprint: str, parts: Mapping[str, str], metadata: Mapping[str, str],
         file_time: str | None = None,
     ) -> None:
         """Store one scored call (its JSON result and its rows), replacing what was there, in one transaction.
@@ -250,52 +250,45 @@ class Store:
         ``file_time``: the audio file's modification time (ISO 8601), which dates the call for trends when
         its metadata has no date. Reviews of the call are kept: they judge the call, not one scoring of it.
         """
-        call = result["call"]
-        call_id = str(call["id"])
-        sc = result.get("scorecard") or {}
+        call_id = result.call_id
         with self._tx():
             self._replace_call(
                 call_id,
-                source=str(call.get("source", "")),
+                source=result.call.source,
                 status="scored",
                 error=None,
                 fingerprint=fingerprint,
                 parts=parts,
-                duration_s=call.get("duration_s"),
-                score=sc.get("score"),
-                trajectory=result.get("customer_trajectory"),
+                duration_s=result.call.duration_s,
+                score=result.scorecard.score,
+                trajectory=result.customer_trajectory,
                 metadata=metadata,
                 run_id=run_id,
-                result_json=json.dumps(result, ensure_ascii=False, separators=(",", ":")),
+                result_json=json.dumps(result_to_dict(result), ensure_ascii=False, separators=(",", ":")),
                 file_time=file_time,
             )
             self.db.executemany(
                 "INSERT INTO speakers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (call_id, s.get("id"), s.get("role"), s.get("talk_time_s"), s.get("talk_ratio"), s.get("rate_wpm"),
-                     s.get("loudness_db"), s.get("pitch_hz"))
-                    for s in result.get("speakers", ())
+                    (call_id, s.id, s.role, s.talk_time_s, s.talk_ratio, s.rate_wpm, s.loudness_db, s.pitch_hz)
+                    for s in result.speakers
                 ],
             )
             self.db.executemany(
                 "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (call_id, i, e.get("type"), e.get("role"), e.get("speaker"), e.get("start_s"), e.get("end_s"), e.get("detail"))
-                    for i, e in enumerate(result.get("events", ()))
-                ],
+                [(call_id, i, e.type, e.role, e.speaker, e.start_s, e.end_s, e.detail) for i, e in enumerate(result.events)],
             )
             self.db.executemany(
                 "INSERT OR REPLACE INTO checks VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (call_id, c.get("id"), c.get("status"), c.get("role"), c.get("category"), c.get("weight"),
-                     int(bool(c.get("critical"))))
-                    for c in sc.get("checks", ())
+                    (call_id, c.id, c.status, c.role, c.category, c.weight, int(bool(c.critical)))
+                    for c in result.scorecard.checks
                 ],
             )
             if run_id:
                 self.db.execute(
                     "UPDATE runs SET n_scored = n_scored + 1, audio_s = audio_s + ? WHERE run_id = ?",
-                    (float(call.get("duration_s") or 0.0), run_id),
+                    (float(result.call.duration_s or 0.0), run_id),
                 )
 
     def record_failed(
@@ -327,11 +320,12 @@ class Store:
             ),
         )
 
-    def result(self, call_id: str) -> dict[str, Any] | None:
+    def result(self, call_id: str) -> CallResult | None:
+        """A scored call's result (None when it is not scored)."""
         row = self.db.execute("SELECT result_json FROM calls WHERE call_id = ? AND status = 'scored'", (call_id,)).fetchone()
-        return json.loads(row[0]) if row and row[0] else None
+        return result_from_dict(json.loads(row[0])) if row and row[0] else None
 
-    def set_metadata(self, call_id: str, metadata: Mapping[str, str], result: Mapping[str, Any] | None) -> None:
+    def set_metadata(self, call_id: str, metadata: Mapping[str, str], result: CallResult | None) -> None:
         """Replace a call's metadata (and the copy inside its stored result) without scoring it again."""
         with self._tx():
             self.db.execute(
@@ -340,7 +334,7 @@ class Store:
                 + " WHERE call_id = ?",
                 (
                     *[metadata.get(k) or None for k in METADATA_FIELDS], _now(),
-                    *([json.dumps(result, ensure_ascii=False, separators=(",", ":"))] if result is not None else []),
+                    *([json.dumps(result_to_dict(result), ensure_ascii=False, separators=(",", ":"))] if result is not None else []),
                     call_id,
                 ),
             )

@@ -14,7 +14,7 @@ from typing import Any
 
 from callcoach.errors import AudioError, CallcoachError, StageError
 from callcoach.pipeline import Models, analyse_call
-from callcoach.records import result_to_dict
+from callcoach.records import CallResult, result_from_dict, result_to_dict
 from callcoach.redact import redact_audio, redact_result, redacted_spans
 from callcoach.report.playback import SUFFIX as PLAYBACK_SUFFIX
 from callcoach.report.playback import write_playback_copy
@@ -36,10 +36,10 @@ class Task:
 
 @dataclass(frozen=True)
 class Outcome:
-    """A scored call (its JSON result and HTML report) or the reason it failed."""
+    """A scored call (its result, as its JSON file reads back, and its HTML report) or the reason it failed."""
 
     call_id: str
-    result: dict[str, Any] | None = None
+    result: CallResult | None = None
     html: str | None = None
     error: str | None = None
 
@@ -77,10 +77,13 @@ class Scorer:
             # scoring saw the words as said; everything written for people is redacted
             redacted = redact_result(result, self.settings.redact)
             # the run's own facts go with the call: its metadata (--metadata CSV) and the fingerprint it was scored under
-            meta = {**redacted.meta, "metadata": dict(task.metadata), "fingerprint": task.fingerprint}
+            meta = replace(redacted.meta, metadata=dict(task.metadata), fingerprint=task.fingerprint)
             data = result_to_dict(replace(redacted, meta=meta))
+            # the record the store and the run see is the one its JSON file reads back (floats rounded, plain
+            # values): the same whether it stays in this process or crosses to the parent from a pool or Ray worker
+            result = result_from_dict(data)
             href = report_audio_href(
-                path, self.out_dir, task.call_id, data, redact=self.settings.redact, embed=self.settings.embed_audio
+                path, self.out_dir, task.call_id, result, redact=self.settings.redact, embed=self.settings.embed_audio
             )
             html = self.renderer.render_call(data, href)
         except AudioError as exc:
@@ -93,7 +96,7 @@ class Scorer:
             return Outcome(task.call_id, error=f"internal error: {type(exc).__name__}: {exc}")
         finally:
             _release_memory()
-        return Outcome(task.call_id, data, html)
+        return Outcome(task.call_id, result, html)
 
 
 def _release_memory() -> None:
@@ -142,7 +145,7 @@ def audio_href(source: Path, out_dir: Path, *, embed: bool) -> str:
     return Path(rel).as_posix()
 
 
-def report_audio_href(source: Path, out_dir: Path, call_id: str, result: Mapping, *, redact: str, embed: bool) -> str | None:
+def report_audio_href(source: Path, out_dir: Path, call_id: str, result: CallResult | Mapping[str, Any], *, redact: str, embed: bool) -> str | None:
     """The recording the report plays, by redaction mode.
 
     ``off``: the original, by a relative link (or embedded). ``text`` (the

@@ -26,10 +26,11 @@ Entry points: :func:`detect`, :func:`redact_turns`, :func:`redact_result`,
 :func:`write_wav`.
 """
 
+from callcoach.records import RedactedSpan
 from callcoach.redact.audio import AudioMode, redact_audio, write_wav
 from callcoach.redact.detection import detect
 from callcoach.redact.result import redact_result, redact_turns, redacted_spans
-from callcoach.redact.tokens import KINDS, Kind, RedactedSpan, RedactionError, Span, luhn_ok
+from callcoach.redact.tokens import KINDS, Kind, RedactionError, Span, luhn_ok
 from callcoach.settings import REDACT_MODES, RedactMode
 
 __all__ = [

@@ -11,7 +11,8 @@ from typing import Literal
 import numpy as np
 
 from callcoach.files import write_atomic
-from callcoach.redact.tokens import RedactedSpan, RedactionError
+from callcoach.records import RedactedSpan
+from callcoach.redact.tokens import RedactionError
 
 AudioMode = Literal["tone", "silence"]
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from callcoach.records import CallResult, Turn, Word
+from callcoach.records import CallResult, RedactedSpan, RedactionMeta, Turn, Word
 from callcoach.redact.detection import (
     _contexts,
     _detect_address,
@@ -20,7 +20,7 @@ from callcoach.redact.detection import (
     detect,
 )
 from callcoach.redact.names import _detect_mentions, _name_keys
-from callcoach.redact.tokens import Kind, RedactedSpan, RedactionError, Span, _tok
+from callcoach.redact.tokens import Kind, RedactionError, Span, _tok
 from callcoach.settings import REDACT_MODES, RedactMode
 from callcoach.speech.attribute import join_words
 
@@ -158,23 +158,13 @@ class _Scrubber:
         return " ".join(out)
 
 
-def _scrub_value(value: Any, scrub: _Scrubber) -> Any:
-    if isinstance(value, str):
-        return scrub(value)
-    if isinstance(value, Mapping):
-        return {k: _scrub_value(v, scrub) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_scrub_value(v, scrub) for v in value)
-    return value
-
-
 def redact_result(result: CallResult, mode: RedactMode = "text") -> CallResult:
     """A copy of ``result`` with personal data replaced everywhere it is quoted.
 
     Turns and words as :func:`redact_turns`; evidence texts, event details,
     better phrasings, tips, went-well/work-on lines and the role reasons in
     ``meta`` are redacted by the same items (and by the detector run on them).
-    ``meta["redaction"]`` records the mode, the count per kind and the times
+    ``meta.redaction`` records the mode, the count per kind and the times
     of the redacted items (no content), for :func:`redacted_spans`.
     Call it after scoring: checks such as ``personalize`` need the names.
 
@@ -208,23 +198,21 @@ def redact_result(result: CallResult, mode: RedactMode = "text") -> CallResult:
                         went_well=tuple(scrub(x) for x in result.scorecard.went_well),
                         work_on=tuple(scrub(x) for x in result.scorecard.work_on))
     events = tuple(replace(e, detail=scrub(e.detail)) for e in result.events)
-    meta = dict(result.meta)
-    if isinstance(meta.get("roles"), Mapping):
-        meta["roles"] = _scrub_value(meta["roles"], scrub)
+    roles = result.meta.roles
+    if roles is not None:
+        roles = replace(roles, reasons=tuple(scrub(r) for r in roles.reasons))
     spans.sort(key=lambda s: s.start_s)
     counts: dict[str, int] = {}
     for s in spans:
         counts[s.kind] = counts.get(s.kind, 0) + 1
-    meta["redaction"] = {
-        "mode": mode,
-        "counts": counts,
-        "spans": [{"start_s": round(s.start_s, 3), "end_s": round(s.end_s, 3), "kind": s.kind} for s in spans],
-    }
+    rounded = tuple(RedactedSpan(round(s.start_s, 3), round(s.end_s, 3), s.kind) for s in spans)
+    meta = replace(result.meta, roles=roles, redaction=RedactionMeta(mode=mode, counts=counts, spans=rounded))
     return replace(result, turns=tuple(turns), events=events, scorecard=scorecard, meta=meta)
 
 
 def redacted_spans(result: CallResult | Mapping[str, Any]) -> list[RedactedSpan]:
     """The redacted items recorded by :func:`redact_result` (a result or its JSON dict)."""
-    meta = result.meta if isinstance(result, CallResult) else result.get("meta", {})
-    items = (meta or {}).get("redaction", {}).get("spans", ())
+    if isinstance(result, CallResult):
+        return list(result.meta.redaction.spans) if result.meta.redaction else []
+    items = (result.get("meta") or {}).get("redaction", {}).get("spans", ())
     return [RedactedSpan(float(s["start_s"]), float(s["end_s"]), s["kind"]) for s in items]

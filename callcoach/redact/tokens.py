@@ -29,15 +29,6 @@ class Span:
         return f"[{self.kind.upper()}]"
 
 
-@dataclass(frozen=True)
-class RedactedSpan:
-    """Where a redacted item was said, in seconds from the start of the recording."""
-
-    start_s: float
-    end_s: float
-    kind: Kind
-
-
 # --------------------------------------------------------------------------- vocabulary
 
 _UNITS = {"zero": 0, "oh": 0, "o": 0, "nought": 0, "nil": 0, "one": 1, "two": 2, "three": 3,

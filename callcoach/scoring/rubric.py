@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from callcoach.analysis.turn_taking import PATIENCE_GAP_S, PATIENCE_MIN_WORDS
 from callcoach.errors import RubricError
 from callcoach.scoring.statements import DEFAULT_MIN_SIMILARITY, MIN_STATEMENT_WORDS, statement_tokens
 from callcoach.text.cues import BUILTIN_CUES
@@ -37,7 +38,7 @@ EVENT_TYPES = ("raised_voice", "rapid_speech", "interruption", "long_silence",
 DETECTORS: dict[str, dict[str, tuple[str, Any]]] = {
     "event_absent": {"event": ("event", None), "max_count": ("count", 0)},
     "no_mirroring": {"window_s": ("seconds", 30.0)},
-    "patience": {"gap_s": ("seconds", 0.3), "min_words": ("count", 8), "max_count": ("count", 0)},
+    "patience": {"gap_s": ("seconds", PATIENCE_GAP_S), "min_words": ("count", PATIENCE_MIN_WORDS), "max_count": ("count", 0)},
     "cue_present": {"cues": ("cues", None)},
     "cue_absent": {"cues": ("cues", None)},
     "boundary": {"cues": ("cues", "boundary")},

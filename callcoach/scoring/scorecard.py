@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from callcoach.analysis.text_events import THREAT_LABELS, abuse_inferred_from_replies, raised_voice_is_pleased
+from callcoach.analysis.turn_taking import customer_upset_spans, patience_violations
 from callcoach.records import CheckResult, Event, Evidence, Scorecard, Turn
 from callcoach.scoring import statements
 from callcoach.scoring.rubric import STATEMENT_DETECTORS, Check, Rubric
@@ -252,29 +253,14 @@ def _condition(name: str, ctx: _Context) -> tuple[bool, list[Evidence]]:
 
 
 def _patience_violations(ctx: _Context, gap_s: float, min_words: int) -> list[Event]:
-    """The agent starting a turn of ``min_words``+ words within ``gap_s`` of an upset customer turn.
-
-    Upset turn: it overlaps a customer raised-voice or threat event, or carries a
-    complaint cue. ``patience_violation`` events from the events stage count too
-    (merged with these when they mark the same agent turn). A reply that overlaps
-    the customer by more than 0.3 s is an interruption, judged by no_talk_over.
-    """
-    upset_events = ctx.of("customer", "raised_voice", "threat")
-    complaint = [(g.start_s, g.end_s) for g in ctx.grievance]
-    found = list(ctx.of("agent", "patience_violation"))
-    for c in ctx.customer:
-        t = c.turn
-        upset = any(e.start_s < t.end_s and e.end_s > t.start_s for e in upset_events) or any(
-            t.start_s <= a < t.end_s + 0.01 for a, _ in complaint)
-        if not upset:
-            continue
-        for a in ctx.agent:
-            gap = a.turn.start_s - t.end_s
-            if -0.3 < gap <= gap_s and len(a.norm.tokens) >= min_words:
-                if not any(abs(e.start_s - a.turn.start_s) < 1.0 for e in found):
-                    found.append(Event("patience_violation", "agent", a.turn.speaker, a.turn.start_s,
-                                       a.turn.end_s, f"began a {len(a.norm.tokens)}-word reply "
-                                       f"{max(gap, 0.0):.1f} s after the upset customer stopped"))
+    """The patience rule (:func:`~callcoach.analysis.turn_taking.patience_violations`) on the turns scored,
+    with the rubric's ``gap_s`` and ``min_words``; the customer is upset where the events stage says so
+    (raised voice, unless :func:`raised_voice_is_pleased`; threats and abuse, including abuse inferred from
+    the agent's replies) or their words complain."""
+    utterances = sorted(ctx.agent + ctx.customer, key=lambda u: u.turn.start_s)
+    role = {u.turn.speaker: u.turn.role for u in utterances}
+    upset = customer_upset_spans(ctx.events, [(g.start_s, g.end_s) for g in ctx.grievance])
+    found = patience_violations([u.turn for u in utterances], role, upset, gap_s=gap_s, min_words=min_words)
     return sorted(found, key=lambda e: e.start_s)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from callcoach.records import Audio, Diarization, Role, Turn, Word
+from callcoach.records import Audio, Diarization, ReheardTurn, Role, Turn, Word
 from callcoach.speech.attribute import build_turns, transcribe_speech
 from callcoach.speech.transcribe import Transcriber
 
@@ -32,16 +32,6 @@ EDGE_S = 0.3
 # the larger model's encoder hears the stretch plus a second of padding, at least this long, instead
 # of 30 s: half the re-hearing time at the same accuracy (see transcribe.SHORT_CONTEXT_PAD_S)
 ENCODER_CONTEXT_MIN_S = 10.0
-
-
-@dataclass(frozen=True)
-class ReheardTurn:
-    speaker: str
-    start_s: float
-    end_s: float
-    pace_wpm: float
-    words_before: int
-    words_after: int
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from callcoach.records import (
     SCHEMA_VERSION,
     AudioInfo,
+    CallMeta,
     CallResult,
     CheckResult,
     Event,
@@ -282,7 +283,7 @@ def make_call_result(
         scorecard=scorecard,
         customer_trajectory="calmer",
         prosody=tuple(tracks),
-        meta={"factory": "make_call_result", "seed": seed},
+        meta=CallMeta(extra={"factory": "make_call_result", "seed": seed}),
     )
 
 

@@ -13,6 +13,7 @@ from test_browser import ARGS, CHROMIUM, Watch, sync_api  # noqa: F401  (skips t
 from callcoach.batch.review import Review, read_corrections
 from callcoach.batch.run import MARKER, review_calls, write_index
 from callcoach.batch.store import open_store
+from callcoach.records import result_from_dict
 from callcoach.report.render import ReportRenderer
 
 pytestmark = pytest.mark.browser
@@ -30,7 +31,7 @@ def site(tmp_path_factory) -> Path:
     with open_store(out) as store:
         for i, (cid, fail, date) in enumerate(calls):
             data = scored_result(cid, i, fail=fail, critical=("calm_tone",))
-            store.record_scored(0, data, fingerprint="f", parts={}, metadata={"agent": "Ann", "team": "Billing", "date": date})
+            store.record_scored(0, result_from_dict(data), fingerprint="f", parts={}, metadata={"agent": "Ann", "team": "Billing", "date": date})
             (out / f"{cid}.json").write_text(json.dumps(data))
             (out / f"{cid}.html").write_text(renderer.render_call(data, None))
         write_index(out, store, renderer)

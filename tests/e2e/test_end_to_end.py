@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from callcoach.cli import main
+from callcoach.records import CallMeta, result_from_dict, result_to_dict
 
 SAMPLES = Path(__file__).resolve().parents[2] / "audio_samples"
 CHECK_IDS = {
@@ -44,6 +45,21 @@ def test_every_output_is_written(scored):
     assert (out / "index.html").is_file()
     rows = list(csv.DictReader((out / "calls.csv").open()))
     assert sorted(r["call_id"] for r in rows) == ["angry_refund", "calm_billing"]
+
+
+@pytest.mark.parametrize("call_id", ["angry_refund", "calm_billing"])
+def test_json_reads_back_into_the_same_json(scored, call_id):
+    """The JSON is a public contract: read into typed records (meta included) and written again, a
+    demo call's result is the same text, key for key and in the same order."""
+    _, out = scored
+    text = (out / f"{call_id}.json").read_text(encoding="utf-8")
+    data = json.loads(text)
+    result = result_from_dict(data)
+    assert isinstance(result.meta, CallMeta) and result.meta.extra == {}  # every key of meta is a typed field
+    assert result.meta.rehear is not None and result.meta.line is not None and result.meta.roles is not None
+    again = result_to_dict(result)
+    assert again == data
+    assert json.dumps(again, indent=2, ensure_ascii=False) == text
 
 
 @pytest.mark.parametrize("call_id", ["angry_refund", "calm_billing"])

@@ -18,7 +18,7 @@ import pytest
 from callsynth.shortcalls import write_short_call
 
 import callcoach.batch.store
-from callcoach import Settings, UsageError
+from callcoach import Settings, UsageError, result_from_dict, result_to_dict
 from callcoach.batch.engines import DIED, Scorer, Task
 from callcoach.batch.run import agent_from_name, load_metadata, score_paths
 from callcoach.cli import main
@@ -327,3 +327,13 @@ def test_ray_engine_on_a_local_cluster_gives_the_same_results(calls, in_process,
     assert _results(out) == _results(in_process)
     with sqlite3.connect(out / "callcoach.sqlite") as db:
         assert db.execute("SELECT engine, workers FROM runs").fetchone() == ("ray", 2)
+
+
+def test_a_written_result_reads_back_into_the_same_json(in_process):
+    """What a worker hands the store and the report is its JSON file's typed reading: the round trip is exact."""
+    for path in sorted(in_process.glob("call*.json")):
+        text = path.read_text(encoding="utf-8")
+        result = result_from_dict(json.loads(text))
+        assert result.meta.fingerprint and result.meta.metadata is not None and result.meta.extra == {}
+        assert json.dumps(result_to_dict(result), indent=2, ensure_ascii=False) == text
+

@@ -65,13 +65,13 @@ def test_a_noisy_call_is_decoded_whole_by_the_larger_model(tmp_path: Path) -> No
     models = Models(Settings())
     heard_noisy = analyse_call(noisy, models=models).meta
     heard_clean = analyse_call(clean, models=models).meta
-    assert {s["model"] for s in heard_noisy["line"]["speakers"].values()} == {"base"}, heard_noisy["line"]
-    assert all(s["snr_db"] < 18 for s in heard_noisy["line"]["speakers"].values())
-    assert heard_noisy["rehear"]["turns"] == []
-    assert heard_noisy["asr_model"] == "base"  # no party was left to the first model
-    assert {s["model"] for s in heard_clean["line"]["speakers"].values()} == {"tiny.en"}, heard_clean["line"]
-    assert heard_clean["line"]["noisy_below_snr_db"] == 18.0
-    assert heard_clean["asr_model"] == "tiny.en"
+    assert {s.model for s in heard_noisy.line.speakers.values()} == {"base"}, heard_noisy.line
+    assert all(s.snr_db < 18 for s in heard_noisy.line.speakers.values())
+    assert heard_noisy.rehear.turns == ()
+    assert heard_noisy.asr_model == "base"  # no party was left to the first model
+    assert {s.model for s in heard_clean.line.speakers.values()} == {"tiny.en"}, heard_clean.line
+    assert heard_clean.line.noisy_below_snr_db == 18.0
+    assert heard_clean.asr_model == "tiny.en"
 
 
 def test_a_noisy_mono_call_never_loads_the_first_model(tmp_path: Path) -> None:
@@ -81,16 +81,16 @@ def test_a_noisy_mono_call_never_loads_the_first_model(tmp_path: Path) -> None:
     sf.write(mono, x.mean(axis=1), sr, subtype="PCM_16")
     models = Models(Settings())
     meta = analyse_call(mono, models=models).meta
-    assert {s["model"] for s in meta["line"]["speakers"].values()} == {"base"}, meta["line"]
-    assert meta["asr_model"] == "base"
+    assert {s.model for s in meta.line.speakers.values()} == {"base"}, meta.line
+    assert meta.asr_model == "base"
     assert models._transcriber is None  # tiny.en was never loaded for a call it did not decode
 
 
 def test_with_the_larger_model_off_a_noisy_line_stays_with_the_first(tmp_path: Path) -> None:
     noisy = _with_noise(CALM, 10.0, tmp_path / "noisy.wav", seconds=20)
-    line = analyse_call(noisy, models=Models(Settings(rehear_model="off"))).meta["line"]
-    assert {s["model"] for s in line["speakers"].values()} == {"tiny.en"}
-    assert line["noisy_below_snr_db"] is None
+    line = analyse_call(noisy, models=Models(Settings(rehear_model="off"))).meta.line
+    assert {s.model for s in line.speakers.values()} == {"tiny.en"}
+    assert line.noisy_below_snr_db is None
 
 
 def test_frame_levels_are_right_and_never_copy_the_signal() -> None:

@@ -18,6 +18,7 @@ from callcoach.batch.trends import compute_trends, week_label, week_of
 from callcoach.batch.worker import Outcome, Scorer, Task
 from callcoach.cli import main
 from callcoach.errors import UsageError
+from callcoach.records import result_from_dict
 from callcoach.report.render import ReportRenderer
 from callcoach.report.trends_view import sparkline, trends_view
 
@@ -44,7 +45,7 @@ def folder(tmp_path) -> Path:
     with open_store(out) as store:
         for i, (cid, md, fail, critical) in enumerate(calls):
             data = scored_result(cid, i, fail=fail, critical=critical)
-            store.record_scored(0, data, fingerprint="f", parts={}, metadata=md,
+            store.record_scored(0, result_from_dict(data), fingerprint="f", parts={}, metadata=md,
                                 file_time="2026-11-18T09:00:00+00:00" if cid == "c4" else None)
             (out / f"{cid}.json").write_text(json.dumps(data))
             (out / f"{cid}.html").write_text(renderer.render_call(data, f"{cid}.wav"))
@@ -120,7 +121,8 @@ def test_a_correction_shows_everywhere_marked_and_the_store_keeps_the_machine(fo
     assert "Corrected by Dana" in html and 'src="c3.wav"' in html  # the recording link survives
     assert "1 corrected by a reviewer" in (folder / "index.html").read_text()
     with open_store(folder) as store:
-        assert status_of(store.result("c3"), "calm_tone")["status"] == "fail"  # the machine's result is kept
+        machine = {c.id: c.status for c in store.result("c3").scorecard.checks}
+        assert machine["calm_tone"] == "fail"  # the machine's result is kept
         ann49 = next(a for a in compute_trends(store).agents if a.name == "Ann").weeks["2026-11-30"]
     assert ann49.pass_rate("calm_tone") == 1.0 and ann49.failed_critical == 0 and ann49.corrected == 1
     with (folder / "calls.csv").open() as fh:
@@ -265,7 +267,7 @@ class FakeScorer(Scorer):
         data = scored_result(task.call_id, len(FakeScorer.scored))
         data["call"]["source"] = task.source_name
         data["meta"]["metadata"] = dict(task.metadata)
-        return Outcome(task.call_id, data, self.renderer.render_call(data, None))
+        return Outcome(task.call_id, result_from_dict(data), self.renderer.render_call(data, None))
 
 
 def test_a_new_days_calls_add_to_the_trend_without_rescoring_old_ones(tmp_path):

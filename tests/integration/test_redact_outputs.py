@@ -11,6 +11,7 @@ import pytest
 from callsynth.speech import place, say, write_wav
 
 from callcoach.cli import main
+from callcoach.records import result_from_dict, result_to_dict
 from callcoach.speech.audio import load_audio
 
 NUMBER_WORDS = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)"
@@ -89,8 +90,11 @@ def test_text_and_audio_writes_a_toned_copy_for_the_player(call_with_card, tmp_p
     assert sources == ["lost_card.redacted.ogg"]  # text+audio: the same compact copy as the default
     import json
 
-    spans = json.loads((out / "lost_card.json").read_text())["meta"]["redaction"]["spans"]
+    text = (out / "lost_card.json").read_text()
+    spans = json.loads(text)["meta"]["redaction"]["spans"]
     assert spans
+    # meta.redaction reads back into its typed record and writes out the same
+    assert json.dumps(result_to_dict(result_from_dict(json.loads(text))), indent=2, ensure_ascii=False) == text
     copy = out / "lost_card.redacted.ogg"
     assert copy.stat().st_size < 0.25 * call_with_card.stat().st_size  # Opus, not a 16 kHz WAV
     redacted = load_audio(copy)

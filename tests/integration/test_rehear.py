@@ -12,7 +12,7 @@ import soundfile as sf
 
 from callcoach.errors import ModelError
 from callcoach.pipeline import Models, analyse_call
-from callcoach.records import Turn, Word
+from callcoach.records import RehearMeta, Turn, Word
 from callcoach.settings import Settings
 from callcoach.speech.rehear import fast_turns, turn_pace_wpm
 
@@ -65,12 +65,12 @@ def rushed_runs():
 
 def test_rushed_agents_next_step_is_heard_and_passes(rushed_runs) -> None:
     on, off = rushed_runs
-    assert off.meta["rehear"] == {"model": "off", "min_pace_wpm": 200.0, "turns": []}
-    reheard = on.meta["rehear"]["turns"]
-    assert on.meta["rehear"]["model"] == "base"
-    assert all(r["pace_wpm"] >= 200.0 for r in reheard)
+    assert off.meta.rehear == RehearMeta(model="off", min_pace_wpm=200.0, turns=())
+    reheard = on.meta.rehear.turns
+    assert on.meta.rehear.model == "base"
+    assert all(r.pace_wpm >= 200.0 for r in reheard)
     a, b = NEXT_STEP_TURN_S
-    assert any(r["start_s"] < b and r["end_s"] > a for r in reheard), reheard
+    assert any(r.start_s < b and r.end_s > a for r in reheard), reheard
     turn = next(t for t in on.turns if t.role == "agent" and t.start_s < b and t.end_s > a)
     text = turn.text.lower()
     assert "within" in text and "minutes" in text, turn.text
@@ -93,9 +93,9 @@ def test_rushed_agent_mono_mix_is_reheard_too(tmp_path: Path) -> None:
     sf.write(mono, np.mean(samples, axis=1), rate)  # the mean of the channels, as the evaluation's mono mixes
     result = analyse_call(mono, models=Models(Settings()))
     assert result.call.channels == 1
-    reheard = result.meta["rehear"]["turns"]
+    reheard = result.meta.rehear.turns
     a, b = NEXT_STEP_TURN_S
-    assert any(r["start_s"] < b and r["end_s"] > a for r in reheard), reheard
+    assert any(r.start_s < b and r.end_s > a for r in reheard), reheard
     assert next(c for c in result.scorecard.checks if c.id == "next_steps").status == "pass"
 
 

@@ -17,7 +17,7 @@ from callcoach.analysis.events import ProsodyResult, analyse, raised_voice, rapi
 from callcoach.analysis.prosody import HOP_S as HOP
 from callcoach.analysis.prosody import Baseline, SpeakerFrames
 from callcoach.analysis.trajectory import is_upset
-from callcoach.analysis.turn_taking import is_backchannel
+from callcoach.analysis.turn_taking import customer_upset_spans, is_backchannel, patience_violations
 from callcoach.records import Audio, AudioInfo, Diarization, Event, SpeechSegment, Turn, Word
 from callcoach.settings import EventThresholds
 
@@ -400,6 +400,32 @@ def test_patience_violation_after_upset_customer() -> None:
     slow = turn("A", c.end_s + 1.0, c.end_s + 5.0, 10)
     assert of_type(run(_quiet(), [c, slow], text_events=(threat,)), "patience_violation") == []
     assert of_type(run(_quiet(), [c, quick]), "patience_violation") == []  # not upset
+
+
+def test_the_patience_rule_has_known_edges() -> None:
+    """One rule for the events stage and the scorecard: an agent turn of 8+ words starting from 0.5 s before
+    (a longer overlap is an interruption) to 0.3 s after an upset customer turn's end."""
+    c = turn("C", 0.0, 5.0, 14)
+    end = c.end_s
+
+    def lapses(start_s: float, n: int = 10, upset=((2.0, 3.0),)) -> int:
+        return len(patience_violations([c, turn("A", start_s, start_s + 4.0, n)], ROLES, list(upset)))
+
+    assert lapses(end + 0.25) == 1 and lapses(end + 0.35) == 0  # gap
+    assert lapses(end - 0.4) == 1 and lapses(end - 0.6) == 0  # overlap: past 0.5 s it is an interruption
+    assert lapses(end + 0.1, n=8) == 1 and lapses(end + 0.1, n=7) == 0  # a long turn
+    assert lapses(end + 0.1, upset=()) == 0  # the customer was not upset
+    raised = Event("raised_voice", "customer", "C", 1.0, 2.0, "")
+    agents = Event("raised_voice", "agent", "A", 1.0, 2.0, "")
+    assert customer_upset_spans([raised, agents], [(4.0, 4.5)]) == [(1.0, 2.0), (4.0, 4.5)]
+
+
+def test_a_complaint_makes_the_customer_upset_for_patience() -> None:
+    c = turn("C", 0.0, 5.0, 14)
+    quick = turn("A", c.end_s + 0.1, c.end_s + 4.0, 10)
+    audio, turns = _quiet(), sorted([c, quick], key=lambda t: t.start_s)
+    result = analyse(audio, diarization(turns), tuple(turns), ROLES, {"A": 0.9, "C": 0.9}, (), TH, complaints=((1.0, 2.0),))
+    assert len(of_type(result, "patience_violation")) == 1
 
 
 # --------------------------------------------------------------------------- summaries and trajectory

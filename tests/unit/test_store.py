@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 from callsynth.factories import make_calm_call
 
-from callcoach import Settings, UsageError, result_to_dict
+from callcoach import CallResult, Settings, UsageError, result_from_dict, result_to_dict
 from callcoach.batch.store import (
     STORE_SCHEMA_VERSION,
     RunIdentity,
@@ -23,8 +22,9 @@ from callcoach.batch.store import (
 )
 
 
-def _result(call_id: str = "c1") -> dict:
-    return result_to_dict(make_calm_call(call_id))
+def _result(call_id: str = "c1") -> CallResult:
+    """A factory call as its JSON file reads back (what a worker hands the store)."""
+    return result_from_dict(result_to_dict(make_calm_call(call_id)))
 
 
 def _run(store: Store) -> int:
@@ -49,12 +49,12 @@ def test_scored_call_round_trips_with_its_rows(tmp_path):
         stored = store.get_call("c1")
         assert stored.status == "scored" and stored.fingerprint == "fp1" and stored.fingerprint_parts == {"audio": "a1"}
         assert stored.metadata == {"agent": "anna", "team": "blue"}
-        assert store.result("c1") == json.loads(json.dumps(data))
+        assert store.result("c1") == data
         [(row, result)] = list(store.scored())
-        assert row["agent"] == "anna" and row["score"] == data["scorecard"]["score"] and result["call"]["id"] == "c1"
+        assert row["agent"] == "anna" and row["score"] == data.scorecard.score and result == result_to_dict(data)
         n_checks = store.db.execute("SELECT COUNT(*) FROM checks WHERE call_id = 'c1'").fetchone()[0]
         n_events = store.db.execute("SELECT COUNT(*) FROM events WHERE call_id = 'c1'").fetchone()[0]
-        assert n_checks == len(data["scorecard"]["checks"]) and n_events == len(data["events"])
+        assert n_checks == len(data.scorecard.checks) and n_events == len(data.events)
         assert store.runs()[0]["n_scored"] == 1
 
 
@@ -65,7 +65,7 @@ def test_rescoring_replaces_rows_and_a_failure_drops_the_result(tmp_path):
         store.record_scored(run, data, fingerprint="fp1", parts={}, metadata={})
         store.record_scored(run, data, fingerprint="fp2", parts={}, metadata={})
         assert store.db.execute("SELECT COUNT(*) FROM calls").fetchone()[0] == 1
-        assert store.db.execute("SELECT COUNT(*) FROM checks").fetchone()[0] == len(data["scorecard"]["checks"])
+        assert store.db.execute("SELECT COUNT(*) FROM checks").fetchone()[0] == len(data.scorecard.checks)
         store.record_failed(run, "c1", "c1.wav", "too short", fingerprint="fp3", parts={}, metadata={})
         assert store.get_call("c1").status == "failed" and store.result("c1") is None
         assert store.db.execute("SELECT COUNT(*) FROM checks").fetchone()[0] == 0
