@@ -38,6 +38,7 @@ from callcoach import pipeline
 from callcoach.records import CallResult, Event
 from callcoach.settings import Settings
 from callcoach.speech.audio import load_audio
+from callcoach.speech.frames import frame_db
 
 ROOT = Path(__file__).resolve().parents[1]
 TOLERANCE_S = 0.5  # as callcoach.metrics.match_events
@@ -85,9 +86,7 @@ def _legs(spec: str | dict, data: Path) -> list:
 
 
 def _frame_db(x: np.ndarray, sr: int, hop_s: float = 0.025) -> np.ndarray:
-    hop = int(sr * hop_s)
-    n = len(x) // hop
-    return 10 * np.log10(np.mean(x[: n * hop].reshape(n, hop).astype(np.float64) ** 2, axis=1) + 1e-12)
+    return frame_db(x, int(sr * hop_s))
 
 
 def _speech_level_db(x: np.ndarray, sr: int) -> float:

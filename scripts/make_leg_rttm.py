@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from callcoach.speech.frames import frame_db, mask_runs
+
 ROOT = Path(__file__).resolve().parents[1]
 CALLS = ROOT / "audio_samples" / "real" / "calls"
 DEFAULT = [CALLS / "aws_auto_repairs_40.flac", CALLS / "aws_auto_repairs_49.flac"]
@@ -42,15 +44,10 @@ def leg_speech(
     min_s: float = 0.15,
 ) -> list[tuple[float, float]]:
     """Speech of one channel ``x`` (n,) as (start_s, end_s) runs."""
-    frame = int(sample_rate_hz * frame_s)
-    n = len(x) // frame
-    power = np.square(x[: n * frame].reshape(n, frame).astype(np.float64)).mean(axis=1)
-    level_db = 10 * np.log10(power + 1e-12)
+    level_db = frame_db(x, int(sample_rate_hz * frame_s))
     floor_db, top_db = np.percentile(level_db, 10), np.percentile(level_db, 98)
-    active = level_db > max(floor_db + over_floor_db, top_db - under_top_db)
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], active.astype(np.int8), [0]])))
     runs: list[list[int]] = []
-    for a, b in zip(edges[0::2], edges[1::2]):
+    for a, b in mask_runs(level_db > max(floor_db + over_floor_db, top_db - under_top_db)):
         if runs and (a - runs[-1][1]) * frame_s < fill_s:
             runs[-1][1] = b
         else:
