@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from callsynth.factories import make_scored_dict as scored_result
-from test_browser import ARGS, CHROMIUM, Watch, sync_api  # noqa: F401  (skips this module like test_browser)
+from test_browser import Watch, sync_api  # noqa: F401  (skips this module like test_browser)
 
 from callcoach.batch.review import Review, read_corrections
 from callcoach.batch.run import MARKER, review_calls, write_index
@@ -37,14 +37,6 @@ def site(tmp_path_factory) -> Path:
         write_index(out, store, renderer)
     review_calls(out, [Review("fixed", "apology", "pass", "Dana", "apologised at 0:41")])
     return out
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture()
