@@ -30,6 +30,15 @@ INDEX_CALLS = 500
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 
 
+def _open(browser, path: Path):
+    """A new desktop-sized page with ``path`` loaded: (page, load event ms, DOM nodes)."""
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    t0 = time.perf_counter()
+    page.goto(path.as_uri(), wait_until="load")
+    load_ms = (time.perf_counter() - t0) * 1000
+    return page, load_ms, page.evaluate("document.getElementsByTagName('*').length")
+
+
 def main() -> int:
     from playwright.sync_api import sync_playwright
 
@@ -43,11 +52,7 @@ def main() -> int:
             html = renderer.render_call(result, None)
             path = Path(tmp) / f"bench-{minutes}.html"
             path.write_text(html, encoding="utf-8")
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
-            t0 = time.perf_counter()
-            page.goto(path.as_uri(), wait_until="load")
-            load_ms = (time.perf_counter() - t0) * 1000
-            nodes = page.evaluate("document.getElementsByTagName('*').length")
+            page, load_ms, nodes = _open(browser, path)
             target = page.locator("[data-t]").last
             t1 = time.perf_counter()
             target.click()
@@ -67,11 +72,7 @@ def main() -> int:
         html = renderer.render_index(rows, agent_summaries(rows))
         path = Path(tmp) / "index.html"
         path.write_text(html, encoding="utf-8")
-        page = browser.new_page(viewport={"width": 1366, "height": 900})
-        t0 = time.perf_counter()
-        page.goto(path.as_uri(), wait_until="load")
-        load_ms = (time.perf_counter() - t0) * 1000
-        nodes = page.evaluate("document.getElementsByTagName('*').length")
+        page, load_ms, nodes = _open(browser, path)
         t1 = time.perf_counter()
         page.locator("#calls thead th").nth(2).locator("button").click()
         page.wait_for_function("() => true")
