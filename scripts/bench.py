@@ -13,6 +13,7 @@ and prints one table row:
 
     python scripts/bench.py audio_samples/calm_billing.wav audio_samples/angry_refund.flac
     python scripts/bench.py --long-minutes 60     # a 60-minute stereo call tiled from the demo calls
+    python scripts/bench.py --long-minutes 60 --long-mono   # the same call mixed to one track
 """
 
 from __future__ import annotations
@@ -69,8 +70,8 @@ def run(code: str, path: Path, model: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def long_call(minutes: float, folder: Path) -> Path:
-    """A stereo call of ``minutes`` made by repeating the stereo demo calls."""
+def long_call(minutes: float, folder: Path, mono: bool = False) -> Path:
+    """A call of ``minutes`` made by repeating the stereo demo calls; ``mono`` mixes the two legs into one track."""
     import numpy as np
     from callsynth.speech import write_wav
 
@@ -85,7 +86,10 @@ def long_call(minutes: float, folder: Path) -> Path:
             pieces += [p, gap]
             n += p.shape[1] + gap.shape[1]
     signal = np.concatenate(pieces, axis=1)[:, :target]
-    return write_wav(folder / f"long_{int(minutes)}min.wav", signal)
+    if mono:
+        mix = signal.sum(axis=0, keepdims=True)
+        signal = mix / max(1.0, float(np.abs(mix).max()) / 0.99)
+    return write_wav(folder / f"long_{int(minutes)}min{'_mono' if mono else ''}.wav", signal)
 
 
 def main() -> int:
@@ -93,12 +97,13 @@ def main() -> int:
     parser.add_argument("paths", nargs="*", type=Path)
     parser.add_argument("--asr-model", default="tiny.en")
     parser.add_argument("--long-minutes", type=float, help="also benchmark a stereo call of this many minutes")
+    parser.add_argument("--long-mono", action="store_true", help="make the long call one mixed track instead of two legs")
     parser.add_argument("--skip-asr-only", action="store_true", help="time the pipeline alone (long calls)")
     args = parser.parse_args()
     paths = list(args.paths)
     tmp = tempfile.TemporaryDirectory()
     if args.long_minutes:
-        paths.append(long_call(args.long_minutes, Path(tmp.name)))
+        paths.append(long_call(args.long_minutes, Path(tmp.name), mono=args.long_mono))
     if not paths:
         paths = sorted(p for p in (ROOT / "audio_samples").iterdir() if p.suffix in {".wav", ".flac", ".mp3", ".ogg"})
     print("| call | audio s | ch | ASR-only s | ASR RTF | ASR peak MB | pipeline s | pipeline RTF | pipeline peak MB | overhead vs ASR | stage seconds |")
