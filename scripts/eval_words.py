@@ -195,7 +195,8 @@ def pipeline_outcome(path: Path, settings: Settings, models: Models, cache_file:
         "speech": [asdict(s) for s in result.speech],
         "channel_of": {s.id: s.channel for s in result.speakers},
         "timing": {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "audio_s": round(result.call.duration_s, 1),
-                   "stages_s": result.meta.get("timings_s", {}), "reheard_turns": len(result.meta["rehear"]["turns"])},
+                   "stages_s": dict(result.meta.timings_s or {}),
+                   "reheard_turns": len(result.meta.rehear.turns) if result.meta.rehear else 0},
     }
     cache_file.parent.mkdir(parents=True, exist_ok=True)
     cache_file.write_text(json.dumps(outcome))
