@@ -40,6 +40,7 @@ class LocalRun:
     ``speaker``: the cluster its pieces were given; ``pieces``: their indices."""
 
     window: int
+    track: int
     start_sample: int
     end_sample: int
     solo_spans: tuple[tuple[int, int], ...]
@@ -84,7 +85,7 @@ def local_runs(
             base = int(window_starts[w]) + frame_offset - half
             solo = alone[w, a:b] & active[w, a:b, k]
             spans = tuple((max(0, base + (a + ra) * frame_step), base + (a + rb) * frame_step) for ra, rb in mask_runs(solo))
-            out.append(LocalRun(w, max(0, base + a * frame_step), base + b * frame_step, spans, labels.pop(), inside))
+            out.append(LocalRun(w, k, max(0, base + a * frame_step), base + b * frame_step, spans, labels.pop(), inside))
     return out
 
 
@@ -101,6 +102,7 @@ def recheck_short_runs(
     centroid_min_s: float,
     centroid_cap_s: float,
     centroid_chunk_s: float,
+    track_support_s: float,
     window_stride: int,
 ) -> dict[int, int]:
     """New speaker of the pieces of each short run that is clearly another speaker's; {} when none is.
@@ -108,7 +110,11 @@ def recheck_short_runs(
     ``x``: the call, 16 kHz mono; ``embed``: audio -> raw voice print.
     Checked: runs of at most ``max_s`` with ``min_solo_s`` of solo speech; a
     run seen again in another window (same speaker, overlapping by more than
-    half) reuses the first one's print. Centroids: per speaker, its
+    half) reuses the first one's print, and what is decided for one of them
+    holds for all. A run is moved only where two signals agree: its own print
+    is ``margin`` closer to another speaker's centroid, and in one of its
+    windows the segmentation model keeps it on one local track with at least
+    ``track_support_s`` of that speaker's solo speech. Centroids: per speaker, its
     ``centroid_runs`` longest runs with at least ``centroid_min_s`` solo, in
     every ``window_stride``-th window (windows that do not overlap, so no
     speech counts twice); the first ``centroid_cap_s`` of each run's solo
@@ -145,6 +151,7 @@ def recheck_short_runs(
     if not short:
         return {}
     prints: list[np.ndarray] = []
+    group: list[int] = []
     reach = int(max_s * 16_000)
     for i, run in enumerate(short):
         seen = None
@@ -154,13 +161,23 @@ def recheck_short_runs(
                 break  # sorted by start: nothing earlier can overlap
             overlap = min(run.end_sample, other.end_sample) - max(run.start_sample, other.start_sample)
             if other.speaker == run.speaker and overlap > 0.5 * (run.end_sample - run.start_sample):
-                seen = prints[j]
+                seen = j
                 break
-        prints.append(unit_print(solo_audio(run)) if seen is None else seen)
-    moved: dict[int, int] = {}
-    for run, e in zip(short, prints):
+        prints.append(unit_print(solo_audio(run)) if seen is None else prints[seen])
+        group.append(i if seen is None else group[seen])
+    by_track: dict[tuple[int, int], list[LocalRun]] = {}
+    for r in runs:
+        by_track.setdefault((r.window, r.track), []).append(r)
+    verdict: dict[int, int] = {}
+    for i, (run, e) in enumerate(zip(short, prints)):
         sims = cosine((e - mean)[None, :], centred)
         best = int(np.argmax(sims))
         if best != run.speaker and sims[best] - sims[run.speaker] > margin:
-            moved.update(dict.fromkeys(run.pieces, best))
+            # the segmentation model must agree: somewhere this run shares its local track with the other speaker
+            if any(q.speaker == best and q.solo_s >= track_support_s for q in by_track[(run.window, run.track)]):
+                verdict[group[i]] = best
+    moved: dict[int, int] = {}
+    for i, run in enumerate(short):
+        if group[i] in verdict and verdict[group[i]] != run.speaker:
+            moved.update(dict.fromkeys(run.pieces, verdict[group[i]]))
     return moved
