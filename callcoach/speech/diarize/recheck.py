@@ -123,61 +123,89 @@ def recheck_short_runs(
     for every speaker nothing changes."""
     if n_speakers < 2:
         return {}
-    cap, chunk = int(centroid_cap_s * 16_000), int(centroid_chunk_s * 16_000)
+    short = sorted((r for r in runs if r.duration_s <= max_s and r.solo_s >= min_solo_s), key=lambda r: r.start_sample)
+    group = _repeats(short, int(max_s * 16_000))
+    by_track: dict[tuple[int, int], list[LocalRun]] = {}
+    for r in runs:
+        by_track.setdefault((r.window, r.track), []).append(r)
+    # the speakers each group could move to: those the segmentation model keeps on one local track with it
+    support: dict[int, set[int]] = {}
+    for i, run in enumerate(short):
+        others = {q.speaker for q in by_track[(run.window, run.track)] if q.speaker != run.speaker and q.solo_s >= track_support_s}
+        support.setdefault(group[i], set()).update(others)
+    support = {g: spk for g, spk in support.items() if spk}
+    if not support:
+        return {}  # nothing could move: no print is needed
 
     def unit_print(audio: np.ndarray) -> np.ndarray:
         e = np.asarray(embed(audio), dtype=np.float64)
         return e / (np.linalg.norm(e) + 1e-12)
 
-    def solo_audio(run: LocalRun) -> np.ndarray:
-        return np.concatenate([x[a:b] for a, b in run.solo_spans])
-
-    centroids = []
-    for spk in range(n_speakers):
-        long = [r for r in runs if r.speaker == spk and r.window % window_stride == 0 and r.solo_s >= centroid_min_s]
-        if not long:
-            return {}
-        long.sort(key=lambda r: -r.solo_s)
-        chunks = []
-        for run in long[:centroid_runs]:
-            audio = solo_audio(run)[:cap]
-            chunks += [unit_print(audio[c : c + chunk]) for c in range(0, len(audio) - chunk + 1, chunk)]
-        chunks_a = np.array(chunks)
-        closeness = chunks_a @ chunks_a.mean(axis=0)
-        centroids.append(chunks_a[closeness >= np.median(closeness)].mean(axis=0))
-    mean = np.mean(centroids, axis=0)
-    centred = np.array(centroids) - mean
-    short = sorted((r for r in runs if r.duration_s <= max_s and r.solo_s >= min_solo_s), key=lambda r: r.start_sample)
-    if not short:
+    centroids = _centroids(runs, x, unit_print, n_speakers, centroid_runs, centroid_min_s, centroid_cap_s, centroid_chunk_s, window_stride)
+    if centroids is None:
         return {}
-    prints: list[np.ndarray] = []
-    group: list[int] = []
-    reach = int(max_s * 16_000)
+    mean = centroids.mean(axis=0)
+    verdict: dict[int, int] = {}
+    for g, candidates in support.items():
+        run = short[g]
+        sims = cosine((unit_print(_solo_audio(x, run)) - mean)[None, :], centroids - mean)
+        best = int(np.argmax(sims))
+        if best in candidates and sims[best] - sims[run.speaker] > margin:
+            verdict[g] = best
+    moved: dict[int, int] = {}
     for i, run in enumerate(short):
-        seen = None
+        if group[i] in verdict:
+            moved.update(dict.fromkeys(run.pieces, verdict[group[i]]))
+    return moved
+
+
+def _solo_audio(x: np.ndarray, run: LocalRun) -> np.ndarray:
+    return np.concatenate([x[a:b] for a, b in run.solo_spans])
+
+
+def _repeats(short: list[LocalRun], reach: int) -> list[int]:
+    """Per run (sorted by start), the index of the first run it repeats: same speaker, another window,
+    overlapping by more than half of it; its own index if none. ``reach``: the longest run, in samples."""
+    group: list[int] = []
+    for i, run in enumerate(short):
+        seen = i
         for j in range(i - 1, -1, -1):
             other = short[j]
             if other.start_sample < run.start_sample - reach:
                 break  # sorted by start: nothing earlier can overlap
             overlap = min(run.end_sample, other.end_sample) - max(run.start_sample, other.start_sample)
             if other.speaker == run.speaker and overlap > 0.5 * (run.end_sample - run.start_sample):
-                seen = j
+                seen = group[j]
                 break
-        prints.append(unit_print(solo_audio(run)) if seen is None else prints[seen])
-        group.append(i if seen is None else group[seen])
-    by_track: dict[tuple[int, int], list[LocalRun]] = {}
-    for r in runs:
-        by_track.setdefault((r.window, r.track), []).append(r)
-    verdict: dict[int, int] = {}
-    for i, (run, e) in enumerate(zip(short, prints)):
-        sims = cosine((e - mean)[None, :], centred)
-        best = int(np.argmax(sims))
-        if best != run.speaker and sims[best] - sims[run.speaker] > margin:
-            # the segmentation model must agree: somewhere this run shares its local track with the other speaker
-            if any(q.speaker == best and q.solo_s >= track_support_s for q in by_track[(run.window, run.track)]):
-                verdict[group[i]] = best
-    moved: dict[int, int] = {}
-    for i, run in enumerate(short):
-        if group[i] in verdict and verdict[group[i]] != run.speaker:
-            moved.update(dict.fromkeys(run.pieces, verdict[group[i]]))
-    return moved
+        group.append(seen)
+    return group
+
+
+def _centroids(
+    runs: list[LocalRun],
+    x: np.ndarray,
+    unit_print: Callable[[np.ndarray], np.ndarray],
+    n_speakers: int,
+    n_runs: int,
+    min_s: float,
+    cap_s: float,
+    chunk_s: float,
+    window_stride: int,
+) -> np.ndarray | None:
+    """(speakers, dim) centroids: per speaker, the mean unit print of the half of its chunks closest to their
+    mean (module docstring); None when a speaker has no long run."""
+    cap, chunk = int(cap_s * 16_000), int(chunk_s * 16_000)
+    out = []
+    for spk in range(n_speakers):
+        long = [r for r in runs if r.speaker == spk and r.window % window_stride == 0 and r.solo_s >= min_s]
+        if not long:
+            return None
+        long.sort(key=lambda r: -r.solo_s)
+        chunks = []
+        for run in long[:n_runs]:
+            audio = _solo_audio(x, run)[:cap]
+            chunks += [unit_print(audio[c : c + chunk]) for c in range(0, len(audio) - chunk + 1, chunk)]
+        prints = np.array(chunks)
+        closeness = prints @ prints.mean(axis=0)
+        out.append(prints[closeness >= np.median(closeness)].mean(axis=0))
+    return np.array(out)
