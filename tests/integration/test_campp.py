@@ -18,7 +18,7 @@ import pytest
 from callcoach.errors import ModelError
 from callcoach.records import Audio
 from callcoach.speech.audio import load_audio
-from callcoach.speech.diarize import EmbeddedDiarizer, campp
+from callcoach.speech.diarize import EmbeddedDiarizer, campp, embedded
 from callcoach.speech.diarize.embedded import segmentation_model_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -174,6 +174,24 @@ def test_diarizer_hears_one_voice_as_one_speaker(diarizer, name, cut_s):
     if cut_s:
         x = x[int(cut_s[0] * 16_000) : int(cut_s[1] * 16_000)]
     assert len(diarizer.diarize(_mono(x)).speakers) == 1
+
+
+def test_one_real_voice_with_a_moment_heard_as_two_stays_one_speaker(diarizer):
+    """The LCA demo's agent leg (one person, 142 s, 8 kHz): the segmentation model hears "two at once" for
+    0.34 s in all, which used to force two speakers; the same-voice check now decides (0.77: one)."""
+    audio = load_audio(REAL / "calls" / "aws_lca_demo_agent.flac")
+    d = diarizer.diarize(audio)
+    assert len(d.speakers) == 1
+    assert sum(s.end_s - s.start_s for s in d.segments) > 60.0
+
+
+def test_overlap_of_cannot_links_is_measured_in_seconds():
+    # window 0: local speakers 0 and 1 overlap for 10 frames, speaker 2 overlaps nobody; window 1: one speaker
+    pieces = [(0, 0, 0, 50), (0, 1, 40, 90), (0, 2, 100, 120), (1, 0, 0, 30)]
+    index, seconds = embedded._cannot_links(pieces)
+    assert len(index) == 1
+    assert seconds == pytest.approx(10 * embedded.SEG_FRAME_STEP / 16_000)
+    assert embedded._cannot_links(pieces[2:])[1] == 0.0
 
 
 PHONE = ROOT / ".cache" / "real_samples" / "sample.wav"  # pyannote's telephone call: python scripts/real_samples.py

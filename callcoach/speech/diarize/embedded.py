@@ -94,6 +94,11 @@ class EmbeddedDiarizer:
     # docs/benchmarks/diarization_real.md. The check is skipped where the segmentation model heard two
     # people at once (a cannot-link): then lo is already 2
     SAME_VOICE_COSINE = 0.73
+    # ... but only when they overlap for TWO_AT_ONCE_MIN_S in all: on one real voice (the LCA demo's agent
+    # leg, 142 s) the model heard "two at once" twice, 0.34 s together, and the call came out as two
+    # speakers (its two-way split reads 0.77). Real two-voice recordings overlap 0.14-2.9 s (the telephone
+    # call 2.9 s) and read at most 0.58, so the same-voice check keeps them apart without the exemption
+    TWO_AT_ONCE_MIN_S = 1.0
     # after clustering, local runs of at most RECHECK_MAX_S are embedded on their own and moved to another
     # speaker when their print is RECHECK_MARGIN (cosine, centred) closer to that speaker's centroid and one
     # window's local track holds the run and RECHECK_TRACK_SUPPORT_S of that speaker's solo speech (recheck.py:
@@ -267,7 +272,7 @@ class EmbeddedDiarizer:
         # the distances are held once as a condensed float64 vector (for linkage, which copies it) and then once
         # as a float32 square (for the silhouette), never side by side with n x n masks: a 60-minute call has
         # about 10,000 pieces, and the square float64 matrix with its constrained copy and masks took 3 GB
-        cannot = _cannot_link_index(pieces)
+        cannot, two_at_once_s = _cannot_links(pieces)
         saved = cond[cannot].copy()
         cond[cannot] = 4.0
         tree = linkage(cond, method="average")
@@ -276,7 +281,7 @@ class EmbeddedDiarizer:
         del cond
         dist = squareform(cond32)
         del cond32
-        lo = max(self.min_speakers, 2 if len(cannot) else 1)
+        lo = max(self.min_speakers, 2 if two_at_once_s >= self.TWO_AT_ONCE_MIN_S else 1)
         hi = max(lo, min(self.max_speakers, n))
         best_k, best_score = lo, -np.inf
         for k in range(max(lo, 2), hi + 1):
@@ -291,14 +296,14 @@ class EmbeddedDiarizer:
         return fcluster(tree, best_k, criterion="maxclust") - 1 if best_k > 1 else np.zeros(n, dtype=int)
 
 
-def _cannot_link_index(pieces: list[tuple[int, int, int, int]]) -> np.ndarray:
-    """Condensed-distance indices of the piece pairs that must be different people: two pieces of one
-    window, different local speakers, heard at the same time."""
+def _cannot_links(pieces: list[tuple[int, int, int, int]]) -> tuple[np.ndarray, float]:
+    """Condensed-distance indices of the piece pairs that must be different people (two pieces of one
+    window, different local speakers, heard at the same time), and the seconds those pairs overlap."""
     n = len(pieces)
     by_window: dict[int, list[int]] = {}
     for i, (w, _k, _a, _b) in enumerate(pieces):
         by_window.setdefault(w, []).append(i)
-    out = []
+    out, frames = [], 0
     for members in by_window.values():
         for x, i in enumerate(members):
             for j in members[x + 1 :]:
@@ -306,7 +311,8 @@ def _cannot_link_index(pieces: list[tuple[int, int, int, int]]) -> np.ndarray:
                 if ki != kj and ai < bj and aj < bi:
                     lo, hi = min(i, j), max(i, j)
                     out.append(n * lo - lo * (lo + 1) // 2 + (hi - lo - 1))
-    return np.array(out, dtype=np.int64)
+                    frames += min(bi, bj) - max(ai, aj)
+    return np.array(out, dtype=np.int64), frames * SEG_FRAME_STEP / 16_000
 
 
 def _drop_shadow_speakers(
