@@ -275,8 +275,24 @@ def _phrase_set(name: str, phrases: tuple[str, ...], negative: tuple[str, ...]) 
     return phrase_cue_set(name, phrases, negative)
 
 
+def _handovers(ctx: _Context) -> list[tuple[Utterance, Hit]]:
+    """Agent words that hand the call up after the customer asked for someone higher.
+
+    Once the customer has asked for a manager or someone senior, the agent
+    saying they will put them through ("before I pop you through", "I'll
+    transfer you") or naming their own superior in what they arrange ("a
+    callback from my team leader") is the escalation offered, even when the
+    recogniser garbles the rest of the sentence ("my man" for "my manager").
+    """
+    if not ctx.asked_higher:
+        return []
+    asked = ctx.asked_higher[0].start_s
+    return [(u, h) for u in ctx.agent if u.turn.start_s > asked
+            for h in find_cues(BUILTIN_CUES["handover"], u.norm)[0]]
+
+
 # cue sets with a detector that needs the whole call (the customer's words too)
-_IN_CONTEXT = {"paraphrase": _reflections}
+_IN_CONTEXT = {"paraphrase": _reflections, "escalation": _handovers}
 
 
 def _hits(cues: CueSet, utterances: Sequence[Utterance], matcher: Similarity | None,

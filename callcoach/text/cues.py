@@ -121,7 +121,7 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "i will *8 and make sure", "make sure the|your|this|that|these|those *3 is|are|gets|get|goes|go|will|arrive|arrives",
         # admitting the company's side erred: "that reply should never have gone out", "a mistake on our side"
         "should never|not have *3 happened|gone|been|reached|sent|charged|taken|left|come|arrived|got|applied|done|said|told|billed|closed|cancelled",
-        "mistake|error|fault|failure|slip on|from|at our|my *1 side|end|part",
+        "mistake|error|fault|failure|slip on|from|at our|my",
     ], excludes=["on you", "you *1 should|could never|not have", "did we", "not *2 our|my *1 fault|mistake|problem|responsibility",
                  "can|could|would|will you *2 make sure", "please *1 make sure", "you *1 should|must make sure", "you *1 need to make sure"],
         examples=("That's our mistake and I'll put it right", "We got this wrong, and I'm owning it",
@@ -207,6 +207,13 @@ BUILTIN_CUES: dict[str, CueSet] = {
                   "I'll get a senior colleague to sign this off",
                   "Let me pass this up to my team leader"),
         questions=False),
+    "handover": cue_set("handover", [
+        # the agent handing the call up after the customer asked for someone higher: "before I pop you through",
+        # "I'll transfer you", "a callback from my team leader" (the superior named in the agent's own arrangement)
+        "transfer|transferring you", "put|pop|pass|connect|putting|popping|passing|connecting|send|get|getting you *1 through|over|across",
+        "my|our team? leader|manager|supervisor|boss",
+    ], excludes=["{boss} will say", "{boss} *2 is not", "no *1 manager|supervisor", "{boss} *3 not *1 available|here|in",
+                 "{boss} *2 would|will *1 say|tell|just", "{boss} can not", "not *3 transfer|connect|put"]),
     "boundary": cue_set("boundary", [
         "keep *4 respectful|respect|civil|professional|polite|calm",  # "respect" as the recogniser hears "respectful"
         "please *2 stop|not *1 swearing|swear|shouting|shout|yelling|yell|insulting|insult|cursing|curse|calling|call *1 me?",
@@ -330,6 +337,8 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "it|that|this|which is|was *2 {anger}",
         # a long wait or chasing, said plainly: "it's been nine weeks now", "than chase you lot"
         "been *2 # *1 days|weeks|months|years now", "chase|chasing|chased you|your|this|it|them",
+        # blame in hindsight: "it would've been a lot quicker if you'd just listened"
+        "would have been *4 if you", "if you had|would have *1 just|only? listened|told|checked|read|bothered|done|asked",
     ], excludes=["no complaints", "not complaining", "not *1 a *1 complaint", "nothing wrong"],
         negation_window=4),
     "escalation_request": cue_set("escalation_request", [
