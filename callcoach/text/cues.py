@@ -71,6 +71,8 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "in other words", "to sum up", "so to summarize", "what i am hearing",
         "correct me if i am wrong", "so basically you", "so the problem|issue is",
         "so what happened is", "so you have been|were|had|got|received",
+        # the customer's experience restated: "so each time you've been told it's with finance"
+        "so *3 you have been|were *1 told|waiting|charged|given|sent|promised|left|asked|cut|passed|transferred",
         "it sounds like you are|were|have *1 saying|been|had|received|got",
         "let me *1 check *2 understand",
         # checking one has the problem right, with or without "if": "just so I've got this right: ...",
@@ -158,6 +160,8 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "that|it|this is|has *1 been? released|approved|cleared|processed|refunded|credited|reversed|removed|waived|unblocked|restored|rebooked|corrected|replaced|expedited",
         "i|we can|will|could have *2 it|this|that|them|you|one *1 live|ready|installed|fixed|working|delivered|connected|sorted|running|up|back|out|there|on",
         "i|we would *1 suggest|recommend", "my suggestion|recommendation",
+        # the remedy named with what brings it: "so we'd need to send an engineer out"
+        "send|sending|book|booking|arrange|arranging *3 {remedy}",
     ], excludes=["can not", "will not", "nothing", "unable", "no way"],
         examples=("I'll send a replacement out today",
                   "I can put a credit on your account for the overcharge",
@@ -438,7 +442,7 @@ BUILTIN_CUES: dict[str, CueSet] = {
     ], negation_window=4),
     "threat_review": cue_set("threat_review", [
         "leave|write|post|give|put *4 review|reviews|rating", "1|one|zero|0 star",
-        "post|put|share|plaster|tell *4 online|social|twitter|facebook|reddit|tiktok|instagram|internet|everyone|everybody",
+        "post|put|share|plaster|tell|telling *4 online|social|twitter|facebook|reddit|tiktok|instagram|internet|everyone|everybody",
         "go|going *1 to the *1 press|media|news|papers|newspaper", "trustpilot|yelp",
     ], negation_window=4),
     "insult": cue_set("insult", [
