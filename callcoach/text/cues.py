@@ -194,7 +194,7 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "i can *1 get *3 {boss}", "have *2 manager|supervisor *2 call|contact|ring",
         "raise|flag *2 this|it *2 with|to *2 {boss}", "speak|talk *1 to|with *2 manager|supervisor",
         "get *2 manager|supervisor *2 on|involved", "bring in *2 manager|supervisor",
-        "my|a|the|our manager|supervisor|leader *1 will|can|shall|is *2 call|contact|ring|phone|email|review|look|reach",
+        "my|a|the|our team? manager|supervisor|leader *1 will|can|shall|is *2 call|contact|ring|phone|email|review|look|reach",
         # a call back arranged from a superior: "I'll book you a callback from my team leader"
         "callback|call|ring back? from *3 {boss}",
         "{boss} *2 to *1 call|ring|phone|contact *1 you",
