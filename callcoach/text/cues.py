@@ -358,6 +358,8 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "over|above *1 your|you *1 head?", "higher up", "up the chain|ladder",
         "who is *1 your|in *1 {higher}", "put|transfer|pass|connect|send|forward|switch me *2 to|through|over *3 {higher}",
         "take|taking *1 this|it|that|things *1 higher|further", "escalate|escalated|escalating",
+        # someone with the authority the agent lacks: "someone who can actually make a decision?"
+        "someone|somebody|anyone|anybody|person who can|could *2 decide|make|authorise|authorize|approve|overrule|override",
     ], excludes=[
         "my|our|his|her|their *1 own? {chief}", "i am *2 {chief}", "as *1 a {chief}",
         # a report, not a request: "your manager told me", "I spoke to a supervisor"

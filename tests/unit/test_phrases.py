@@ -111,6 +111,8 @@ def test_word_sources_follow_expansion() -> None:
     ("grievance", "It's not like I've got anything better to do than chase you lot", True),
     ("grievance", "It would've been a lot quicker if you'd just listened", True),
     ("threat_review", "And I'll be telling everyone at work the same", True),
+    ("escalation_request", "Someone who can actually make a decision?", True),
+    ("escalation_request", "Is there anyone who can sign for the parcel?", False),
 ])
 def test_scope(cue: str, text: str, expected: bool) -> None:
     assert bool(detect(BUILTIN_CUES[cue], normalize(text))) is expected
