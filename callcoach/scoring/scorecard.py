@@ -144,6 +144,7 @@ def _stems(tokens: Sequence[str]) -> frozenset[str]:
 _SO_NOT_RESTATING = frozenset({"i", "we", "let", "lets", "what", "how", "why", "when", "where", "who",
                                "which", "can", "could", "would", "will", "shall", "should", "do", "does",
                                "did", "please", "if", "anyway", "yes", "no", "sorry", "thank", "thanks"})
+_SO_MODALS = frozenset({"will", "would", "can", "could", "should", "might", "may", "must", "need", "shall"})
 SO_RESTATEMENT_MIN_SHARED = 2
 
 
@@ -158,9 +159,12 @@ def _reflections(ctx: _Context) -> list[tuple[Utterance, Hit]]:
       not "if you want", "do you want"), sharing a content word with an
       earlier customer turn;
     - a summing-up "so": a clause that opens with "so" (after "okay", "right")
-      and states (no "so I'll", "so what", "so can you") something that shares
+      and states (no "so I'll", "so what", "so can you", no modal plan such as
+      "so you won't need to") something that shares
       :data:`SO_RESTATEMENT_MIN_SHARED` content words with what the customer
-      said before ("So the email price is higher than your quote").
+      said before ("So the email price is higher than your quote"); the
+      statement may run on into the next clause, since the recogniser's
+      commas fall anywhere ("So, the email price ...").
 
     A shared topic is what makes it a restatement rather than advice.
     """
@@ -178,14 +182,22 @@ def _reflections(ctx: _Context) -> list[tuple[Utterance, Hit]]:
                     hit = Hit(h.start, end, "context", " ".join(u.norm.tokens[h.start : end]))
                     break
         if hit is None:
-            for a, b in split_clauses(u.norm):
+            clauses = split_clauses(u.norm)
+            for k, (a, b) in enumerate(clauses):
                 toks = u.norm.tokens[a:b]
                 i = 0
                 while i < len(toks) and toks[i] in ("okay", "ok", "right", "alright", "and"):
                     i += 1
-                if i + 1 < len(toks) and toks[i] == "so" and toks[i + 1] not in _SO_NOT_RESTATING \
-                        and len(_stems(toks[i + 1:]) & earlier) >= SO_RESTATEMENT_MIN_SHARED:
-                    hit = Hit(a + i, b, "context", " ".join(toks[i:]))
+                if i >= len(toks) or toks[i] != "so":
+                    continue
+                # the restatement runs on into the next clause: the recogniser's commas fall anywhere
+                # ("So, the email price is higher", "So there are three payments. This morning, ...")
+                end = clauses[k + 1][1] if k + 1 < len(clauses) else b
+                said = u.norm.tokens[a + i + 1 : end]
+                # a consequence or a plan ("so you won't need to ...", "so it'll be ready") restates nothing
+                if said and said[0] not in _SO_NOT_RESTATING and not _SO_MODALS & set(said[:3]) \
+                        and len(_stems(said) & earlier) >= SO_RESTATEMENT_MIN_SHARED:
+                    hit = Hit(a + i, end, "context", " ".join(u.norm.tokens[a + i : end]))
                     break
         if hit is not None:
             out.append((u, hit))

@@ -179,6 +179,9 @@ def test_threat_after_a_negated_condition() -> None:
     ("So I'll send the crew out to Cedar Road tomorrow.", "fail"),     # what the agent will do
     ("So what's the postcode on Cedar Road?", "fail"),                 # a question
     ("So the weather has been lovely this week.", "fail"),             # nothing the customer said
+    ("So, only your bins on Cedar Road.", "pass"),                     # the recogniser's comma after "so"
+    ("So it's your bins. The ones on Cedar Road.", "pass"),            # running on past a full stop
+    ("So you won't need to chase the bins on Cedar Road again.", "fail"),  # a consequence, not a restatement
 ])
 def test_paraphrase_by_a_summing_up_so(agent: str, expected: str) -> None:
     customer = turn("customer", 0, "Nobody has collected my bins on Cedar Road for three weeks, every other house gets collected.")
