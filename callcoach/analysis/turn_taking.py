@@ -156,8 +156,11 @@ def interruptions(
             if overlap < th.interruption_min_overlap_s and not cut:
                 continue
             over = [w for w in tb.words if w.start_s < spans[-1][1]]
-            if over and is_backchannel(over):
-                continue  # listened over the other's end, then took the turn
+            # listened over the other's end, then took the turn; but not when the "okay" ran over the other for
+            # the interruption overlap and they stopped at once: that is a cut-off opened with a backchannel
+            gave_up = overlap >= th.interruption_min_overlap_s and stopped_s <= th.interruption_cut_stop_s
+            if over and is_backchannel(over) and not (gave_up and len(over) < len(tb.words)):
+                continue
             who = f"{ta.speaker} ({role.get(ta.speaker, 'unknown')})"
             detail = f"cut off {who}: started {overlap:.1f} s before they finished"
             if overlap < th.interruption_min_overlap_s:

@@ -15,6 +15,7 @@ from callcoach.analysis.text_events import THREAT_LABELS, abuse_inferred_from_re
 from callcoach.analysis.turn_taking import customer_upset_spans, patience_violations
 from callcoach.records import CheckResult, Event, Evidence, Scorecard, Turn
 from callcoach.scoring import statements
+from callcoach.scoring.context_cues import handovers, reflections
 from callcoach.scoring.rubric import STATEMENT_DETECTORS, Check, Rubric
 from callcoach.text.cues import BUILTIN_CUES
 from callcoach.text.phrases import (
@@ -27,7 +28,6 @@ from callcoach.text.phrases import (
     find_cues,
     phrase_cue_set,
     semantic_hits,
-    split_clauses,
 )
 from callcoach.text.semantic import load_matcher
 from callcoach.text.utterances import (
@@ -122,75 +122,6 @@ def _similar(a: str, b: str) -> bool:
         prev = cur
     return prev[-1] <= 1
 
-_STOP = frozenset(
-    "the and for you your yours are was were will would could should can not that this these those "
-    "there here with from about into onto just also very really then than them they their have has had "
-    "been being want wanted like need needed know hoping looking trying wondering please thank thanks "
-    "okay sure well right what when where which while some more much make made does doing done going "
-    "get got getting said tell told help able today tomorrow now yes yeah its our ours".split())
-
-
-def _content(tokens: Sequence[str]) -> frozenset[str]:
-    """Content words of ``tokens`` (3+ letters, not function words or desire verbs) and numbers
-    ("three payments" is restated by its number; not "1", which the normaliser also writes for "one")."""
-    return frozenset(t for t in tokens if (len(t) >= 3 and t.isalpha() and t not in _STOP) or (t.isdigit() and t != "1"))
-
-
-def _stems(tokens: Sequence[str]) -> frozenset[str]:
-    """Content words cut to 5 letters, so "leak" and "leaking", "charge" and "charged" meet."""
-    return frozenset(t[:5] for t in _content(tokens))
-
-
-_SO_NOT_RESTATING = frozenset({"i", "we", "let", "lets", "what", "how", "why", "when", "where", "who",
-                               "which", "can", "could", "would", "will", "shall", "should", "do", "does",
-                               "did", "please", "if", "anyway", "yes", "no", "sorry", "thank", "thanks"})
-SO_RESTATEMENT_MIN_SHARED = 2
-
-
-def _reflections(ctx: _Context) -> list[tuple[Utterance, Hit]]:
-    """Agent clauses that restate what the customer said.
-
-    Reflective listening without a signpost phrase, which a recogniser that
-    garbles "just to confirm" does not need:
-
-    - a pronoun flip: "(so) you want to use your plan in Spain" after the
-      customer said what they wanted ("you want / would like / were hoping",
-      not "if you want", "do you want"), sharing a content word with an
-      earlier customer turn;
-    - a summing-up "so": a clause that opens with "so" (after "okay", "right")
-      and states (no "so I'll", "so what", "so can you") something that shares
-      :data:`SO_RESTATEMENT_MIN_SHARED` content words with what the customer
-      said before ("So the email price is higher than your quote").
-
-    A shared topic is what makes it a restatement rather than advice.
-    """
-    said_before = [(u.turn.start_s, _stems(u.norm.tokens)) for u in ctx.customer]
-    wants = [(u.turn.start_s, _content(u.norm.tokens)) for u in ctx.customer
-             if find_cues(BUILTIN_CUES["customer_wants"], u.norm)[0]]
-    out = []
-    for u in ctx.agent:
-        earlier = frozenset().union(*[st for start, st in said_before if start < u.turn.start_s])
-        hit = None
-        if wants:
-            for h in find_cues(BUILTIN_CUES["reflect_want"], u.norm)[0]:
-                end = min([b for b in u.norm.breaks if b > h.start] + [len(u.norm.tokens)])
-                if _stems(u.norm.tokens[h.end : end]) & earlier:
-                    hit = Hit(h.start, end, "context", " ".join(u.norm.tokens[h.start : end]))
-                    break
-        if hit is None:
-            for a, b in split_clauses(u.norm):
-                toks = u.norm.tokens[a:b]
-                i = 0
-                while i < len(toks) and toks[i] in ("okay", "ok", "right", "alright", "and"):
-                    i += 1
-                if i + 1 < len(toks) and toks[i] == "so" and toks[i + 1] not in _SO_NOT_RESTATING \
-                        and len(_stems(toks[i + 1:]) & earlier) >= SO_RESTATEMENT_MIN_SHARED:
-                    hit = Hit(a + i, b, "context", " ".join(toks[i:]))
-                    break
-        if hit is not None:
-            out.append((u, hit))
-    return out
-
 
 @dataclass(frozen=True)
 class _Context:
@@ -276,7 +207,8 @@ def _phrase_set(name: str, phrases: tuple[str, ...], negative: tuple[str, ...]) 
 
 
 # cue sets with a detector that needs the whole call (the customer's words too)
-_IN_CONTEXT = {"paraphrase": _reflections}
+_IN_CONTEXT = {"paraphrase": lambda ctx: reflections(ctx.agent, ctx.customer),
+               "escalation": lambda ctx: handovers(ctx.agent, ctx.asked_higher)}
 
 
 def _hits(cues: CueSet, utterances: Sequence[Utterance], matcher: Similarity | None,

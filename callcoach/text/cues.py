@@ -71,8 +71,14 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "in other words", "to sum up", "so to summarize", "what i am hearing",
         "correct me if i am wrong", "so basically you", "so the problem|issue is",
         "so what happened is", "so you have been|were|had|got|received",
+        # the customer's experience restated: "so each time you've been told it's with finance"
+        "so *3 you have been|were *1 told|waiting|charged|given|sent|promised|left|asked|cut|passed|transferred",
         "it sounds like you are|were|have *1 saying|been|had|received|got",
         "let me *1 check *2 understand",
+        # checking one has the problem right, with or without "if": "just so I've got this right: ...",
+        # "have I got that right?", "let me see if I have this straight"
+        "i have|got *2 this|that|it|everything|all *1 right|straight|correct|correctly|clear",
+        "have|did i got|get|understood|understand *2 that|this|it|everything *1 right|correctly|correct|straight",
     ], excludes=["make sure *2 this|it *1 never|does", "make sure you", "do not understand",
                  "what are you saying"],
         examples=("Let me make sure I understood the problem correctly",
@@ -83,6 +89,8 @@ BUILTIN_CUES: dict[str, CueSet] = {
     "open_question": cue_set("open_question", [
         "can|could|would you *2 tell|walk|share|explain|describe|talk *3 more|what|how|when|which|where|why|whether|about|details|through|happened",
         "tell me *2 more|about|what|how|exactly", "walk me through",
+        # the walk-through idiom survives a misheard verb ("can you want me through what you found")
+        "@ me through what|how|exactly|everything|it|that|the|your|each",
         "what *1 happened|went|seems", "what is going on", "how did *3 happen|start|go|begin",
         "when did *3 start|begin|happen|notice", "help me understand", "what else",
         "what did you *1 see|notice|try|get|expect|do", "what were you *1 trying|doing|expecting",
@@ -90,13 +98,18 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "what would *3 help|like|work|fix", "how has *3 affected", "what exactly",
         "share *2 details|more", "can you describe", "how is *3 affecting|working",
         "what is *1 happening", "what *1 happens",
+        # a wh-question about the customer's own experience or use: "how are you finding the connection",
+        # "what do you mostly use it for", "how often does it happen", "why do you think it stopped"
+        "what|how|why do|did|are|were|have|would you *2 {experience}",
+        "how often|long|many times|much *4 happen|happens|happened|happening|it|this|that",
     ], excludes=["tell me your", "not *3 tell", "can not tell", "i can not explain",
                  "is|that|this what happens", "what happens next|now|then|is"],
         examples=("Could you tell me more about what happened",
                   "Walk me through what you saw on the screen",
                   "What happened when you tried to log in?",
                   "What do you see on the screen right now", "How did it all begin",
-                  "What matters most to you here")),
+                  "What matters most to you here"),
+        announcements=False),
     "ownership": cue_set("ownership", [
         "that|this|it is|was *1 on us|me", "i will *1 take care of", "i will *1 make sure",
         "i am going to *1 make sure", "i am going to *1 take care", "i am going to *1 sort|fix|handle",
@@ -108,7 +121,10 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "i will *1 personally *3", "we let you down", "i will *1 sort *2 out",
         "i will *1 fix *1 this|it|that", "i will *1 handle *1 this|it|that",
         "i will *8 and make sure", "make sure the|your|this|that|these|those *3 is|are|gets|get|goes|go|will|arrive|arrives",
-    ], excludes=["on you", "did we", "not *2 our|my *1 fault|mistake|problem|responsibility",
+        # admitting the company's side erred: "that reply should never have gone out", "a mistake on our side"
+        "should never|not have *3 happened|gone|been|reached|sent|charged|taken|left|come|arrived|got|applied|done|said|told|billed|closed|cancelled",
+        "mistake|error|fault|failure|slip on|from|at our|my",
+    ], excludes=["on you", "you *1 should|could never|not have", "did we", "not *2 our|my *1 fault|mistake|problem|responsibility",
                  "can|could|would|will you *2 make sure", "please *1 make sure", "you *1 should|must make sure", "you *1 need to make sure"],
         examples=("That's our mistake and I'll put it right", "We got this wrong, and I'm owning it",
                   "This one is on us, I'll handle it personally",
@@ -137,6 +153,15 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "next|earliest|first *2 slot|appointment|available|opening",
         "that|it is|has *1 booked|done|sorted|fixed|arranged|confirmed|cancelled|scheduled|canceled",
         "open|closed from|until|till|between", "it will *1 go|be|start|come *1 solid|back|ready|working|fixed|on",
+        # a remedy under way as the agent speaks: "I'm taking the charge off right now", "we're sending a new one"
+        "i|we am|are *1 just|now? taking|putting|sending|refunding|crediting|adding|waiving|issuing|booking|arranging|processing|removing|cancelling|canceling|upgrading|replacing|reversing|releasing|applying|switching|moving|fixing|resetting|ordering|expediting",
+        # a remedy done: "I've just pushed it through", "it's released now", "I can have it live on Friday"
+        "i have *1 just|now? pushed|put|released|approved|cleared|removed|taken|cancelled|canceled|unblocked|unlocked|reactivated|restored|rebooked|renewed|extended|lowered|corrected|updated|changed|switched|moved",
+        "that|it|this is|has *1 been? released|approved|cleared|processed|refunded|credited|reversed|removed|waived|unblocked|restored|rebooked|corrected|replaced|expedited",
+        "i|we can|will|could have *2 it|this|that|them|you|one *1 live|ready|installed|fixed|working|delivered|connected|sorted|running|up|back|out|there|on",
+        "i|we would *1 suggest|recommend", "my suggestion|recommendation",
+        # the remedy named with what brings it: "so we'd need to send an engineer out"
+        "send|sending|book|booking|arrange|arranging *3 {remedy}",
     ], excludes=["can not", "will not", "nothing", "unable", "no way"],
         examples=("I'll send a replacement out today",
                   "I can put a credit on your account for the overcharge",
@@ -169,7 +194,10 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "i can *1 get *3 {boss}", "have *2 manager|supervisor *2 call|contact|ring",
         "raise|flag *2 this|it *2 with|to *2 {boss}", "speak|talk *1 to|with *2 manager|supervisor",
         "get *2 manager|supervisor *2 on|involved", "bring in *2 manager|supervisor",
-        "my|a|the|our manager|supervisor *1 will|can|shall|is *2 call|contact|ring|phone|email|review|look|reach",
+        "my|a|the|our team? manager|supervisor|leader *1 will|can|shall|is *2 call|contact|ring|phone|email|review|look|reach",
+        # a call back arranged from a superior: "I'll book you a callback from my team leader"
+        "callback|call|ring back? from *3 {boss}",
+        "{boss} *2 to *1 call|ring|phone|contact *1 you",
         # the verb lost to the recogniser: "I last collected this to my manager now"
         "this|it to my|our|a manager|supervisor",
         # fetching or handing over to a superior: "let me get my manager", "see if my supervisor is free"
@@ -183,6 +211,13 @@ BUILTIN_CUES: dict[str, CueSet] = {
                   "I'll get a senior colleague to sign this off",
                   "Let me pass this up to my team leader"),
         questions=False),
+    "handover": cue_set("handover", [
+        # the agent handing the call up after the customer asked for someone higher: "before I pop you through",
+        # "I'll transfer you", "a callback from my team leader" (the superior named in the agent's own arrangement)
+        "transfer|transferring you", "put|pop|pass|connect|putting|popping|passing|connecting|send|get|getting you *1 through|over|across",
+        "my|our team? leader|manager|supervisor|boss",
+    ], excludes=["{boss} will say", "{boss} *2 is not", "no *1 manager|supervisor", "{boss} *3 not *1 available|here|in",
+                 "{boss} *2 would|will *1 say|tell|just", "{boss} can not", "not *3 transfer|connect|put"]),
     "boundary": cue_set("boundary", [
         "keep *4 respectful|respect|civil|professional|polite|calm",  # "respect" as the recogniser hears "respectful"
         "please *2 stop|not *1 swearing|swear|shouting|shout|yelling|yell|insulting|insult|cursing|curse|calling|call *1 me?",
@@ -217,7 +252,9 @@ BUILTIN_CUES: dict[str, CueSet] = {
         ("there is nothing", _CAN_DO), ("we can not", _CAN_DO), ("i will not be able", _CAN_DO),
     ], excludes=["not *6 but *6 i|we can", "not *6 but *6 here is", "not *6 but *6 let us",
                  "not *6 but *6 the best", "not *6 but *6 i will",
-                 "all you have to do", "you do not have to", "no way *2 to *1 tell"],
+                 "all you have to do", "you do not have to",
+                 # relief, not a demand: "you won't need to do anything", "you would not have to pay"
+                 "you will|would not *1 have|need to", "no way *2 to *1 tell"],
         negatable=False),
     "provocation": cue_set("provocation", [
         ("calm down", _CALM), ("relax", _CALM), ("you are *1 wrong", "Let me check that with you; here's what I'm seeing on my side."),
@@ -241,7 +278,10 @@ BUILTIN_CUES: dict[str, CueSet] = {
     ], excludes=["can|could|will *1 relax", "want to relax", "help you relax", "relax *1 the|your|our|a", "things *3 calm down",
                  "should calm down", "to calm down the", "not that you are wrong",
                  "whatever you *1 need|want|prefer|like|decide|choose",
-                 "whatever *1 works|is|suits|happens"],
+                 "whatever *1 works|is|suits|happens",
+                 # "whatever" opening a clause ("whatever happened on the call") is a relative pronoun,
+                 # not the dismissive retort
+                 "whatever happened|happen|you|the|it|we|they|i|he|she|your|time|way|reason|day|else"],
         negatable=True),
     "unprofessional": cue_set("unprofessional", [
         "{profane}", "you are *3 {insult}", "you {insult}", "idiot|idiots|moron|morons|imbecile",
@@ -299,6 +339,10 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "keep|keeps|kept *2 showing|giving|throwing *2 error|errors",
         # annoyance at the situation is a complaint ("..., which is frustrating"); worry alone is distress
         "it|that|this|which is|was *2 {anger}",
+        # a long wait or chasing, said plainly: "it's been nine weeks now", "than chase you lot"
+        "been *2 # *1 days|weeks|months|years now", "chase|chasing|chased you|your|this|it|them",
+        # blame in hindsight: "it would've been a lot quicker if you'd just listened"
+        "would have been *4 if you", "if you had|would have *1 just|only? listened|told|checked|read|bothered|done|asked",
     ], excludes=["no complaints", "not complaining", "not *1 a *1 complaint", "nothing wrong"],
         negation_window=4),
     "escalation_request": cue_set("escalation_request", [
@@ -314,6 +358,8 @@ BUILTIN_CUES: dict[str, CueSet] = {
         "over|above *1 your|you *1 head?", "higher up", "up the chain|ladder",
         "who is *1 your|in *1 {higher}", "put|transfer|pass|connect|send|forward|switch me *2 to|through|over *3 {higher}",
         "take|taking *1 this|it|that|things *1 higher|further", "escalate|escalated|escalating",
+        # someone with the authority the agent lacks: "someone who can actually make a decision?"
+        "someone|somebody|anyone|anybody|person who can|could *2 decide|make|authorise|authorize|approve|overrule|override",
     ], excludes=[
         "my|our|his|her|their *1 own? {chief}", "i am *2 {chief}", "as *1 a {chief}",
         # a report, not a request: "your manager told me", "I spoke to a supervisor"
@@ -398,7 +444,7 @@ BUILTIN_CUES: dict[str, CueSet] = {
     ], negation_window=4),
     "threat_review": cue_set("threat_review", [
         "leave|write|post|give|put *4 review|reviews|rating", "1|one|zero|0 star",
-        "post|put|share|plaster|tell *4 online|social|twitter|facebook|reddit|tiktok|instagram|internet|everyone|everybody",
+        "post|put|share|plaster|tell|telling *4 online|social|twitter|facebook|reddit|tiktok|instagram|internet|everyone|everybody",
         "go|going *1 to the *1 press|media|news|papers|newspaper", "trustpilot|yelp",
     ], negation_window=4),
     "insult": cue_set("insult", [

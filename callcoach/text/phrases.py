@@ -96,6 +96,12 @@ SLOTS: dict[str, tuple[str, ...]] = {
     "rival": ("provider", "providers", "company", "companies", "supplier", "suppliers", "bank",
               "banks", "network", "networks", "firm", "insurer", "competitor", "competitors",
               "broadband", "carrier", "airline"),
+    # what a customer goes through, for open questions about it ("how are you finding it", "what do you use it for")
+    "experience": ("finding", "find", "use", "using", "notice", "noticing", "noticed", "see", "seeing",
+                   "saw", "hear", "hearing", "heard", "think", "thinking", "experience",
+                   "experiencing", "expect", "expecting", "try", "tried", "trying",
+                   "doing", "do", "get", "getting", "got", "feel", "feeling", "remember", "prefer",
+                   "like", "have", "having", "mostly", "usually", "normally", "currently"),
     "lawyer": ("lawyer", "lawyers", "attorney", "attorneys", "solicitor", "solicitors",
                "legal", "court", "lawsuit", "sue", "suing", "ombudsman", "regulator",
                "bbb", "fcc", "ftc", "police", "cops"),
@@ -197,7 +203,10 @@ class CueSet:
     in the same clause, cancels it. ``examples`` feed the semantic matcher;
     ``questions=False`` keeps it off clauses that ask the customer something
     ("have you restarted the router"): they share the topic words of an offer
-    or an apology but are neither.
+    or an apology but are neither. ``announcements=False`` keeps it off clauses
+    in which the agent announces their own next action ("let me look at how it
+    happened"): they share the words of a question about the problem but invite
+    nothing from the customer.
     """
 
     name: str
@@ -208,6 +217,7 @@ class CueSet:
     negation_window: int = 3
     semantic_threshold: float = 0.55  # tuned on tests/data/paraphrases.yaml (eval_phrases.py --tune)
     questions: bool = True
+    announcements: bool = True
 
 
 @dataclass(frozen=True)
@@ -315,6 +325,20 @@ def asks_customer(tokens: Sequence[str]) -> bool:
     return not any(t in ("me", "i", "we", "us") for t in tokens[i + 2 :])
 
 
+_ANNOUNCE = (("let", "me"), ("let", "us"), ("i", "will"), ("i", "am", "going", "to"), ("we", "will"),
+             ("i", "am", "just", "going", "to"), ("i", "need", "to"), ("i", "have", "to"))
+
+
+def announces_action(tokens: Sequence[str]) -> bool:
+    """Whether a clause opens (after discourse words) with the agent announcing their own action
+    ("let me check", "I'll look at how it happened", "I'm going to pull up the account")."""
+    i = 0
+    while i < len(tokens) and tokens[i] in _DISCOURSE:
+        i += 1
+    rest = tuple(tokens[i:])
+    return any(rest[: len(a)] == a for a in _ANNOUNCE)
+
+
 def semantic_clauses(cues: CueSet, norm: Normalized) -> list[tuple[int, int]]:
     """Clauses of ``norm`` that the semantic matcher may compare with ``cues.examples``.
 
@@ -329,7 +353,8 @@ def semantic_clauses(cues: CueSet, norm: Normalized) -> list[tuple[int, int]]:
         return []
     return [(a, b) for a, b in split_clauses(norm)
             if b - a >= 3 and not any(t in NEGATORS for t in norm.tokens[a:b])
-            and (cues.questions or not asks_customer(norm.tokens[a:b]))]
+            and (cues.questions or not asks_customer(norm.tokens[a:b]))
+            and (cues.announcements or not announces_action(norm.tokens[a:b]))]
 
 
 def semantic_hits(cues: CueSet, norms: Sequence[Normalized], matcher: Similarity,

@@ -365,6 +365,18 @@ def test_sentence_broken_off_soon_after_being_talked_over_is_an_interruption(las
     assert [(e.speaker, "mid-sentence" in e.detail) for e in events] == ([("C", True)] if cut else [])
 
 
+def test_cut_off_opened_with_a_backchannel_is_an_interruption() -> None:
+    """"Okay, grinding, so that's the motor" said 0.6 s over the customer's sentence, which stops at once:
+    the "okay" does not make the cut-off a backchannel (the recogniser closed the cut sentence with a full stop)."""
+    c = _words_turn("C", 0.0, "it stops and makes this sort of grinding.".split())
+    a = Turn("A", "unknown", c.end_s - 0.6, c.end_s + 2.0, "OK, grinding, so that's the motor then",
+             (Word("OK,", c.end_s - 0.6, c.end_s - 0.3, 0.9),)
+             + tuple(Word(t, c.end_s + 0.1 + 0.3 * i, c.end_s + 0.35 + 0.3 * i, 0.9)
+                     for i, t in enumerate("grinding, so that's the motor then".split())))
+    (event,) = of_type(run(_quiet(), [c, a]), "interruption")
+    assert event.speaker == "A"
+
+
 def test_turn_starting_just_before_the_other_ends_is_not_an_interruption() -> None:
     a = turn("A", 0.0, 5.0, 12)
     turns = [a, turn("C", a.end_s - 0.1, a.end_s + 3.0, 8)]

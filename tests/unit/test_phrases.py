@@ -78,6 +78,41 @@ def test_word_sources_follow_expansion() -> None:
     ("next_steps", "You were charged before Monday", False),
     ("next_steps", "It won't be ready for collection", False),
     ("grievance", "it isn't frustrating at all, I just want to check", False),
+    # checking one has the problem right, without "if"
+    ("paraphrase", "Okay, so just so I've got this right: your plan charge is the normal amount", True),
+    ("paraphrase", "Have I got that right?", True),
+    ("paraphrase", "So each time you've been told it's with finance", True),
+    ("paraphrase", "I've got your account up", False),
+    # a wh-question about the customer's own experience
+    ("open_question", "So how are you finding the connection at the moment?", True),
+    ("open_question", "What do you mostly use it for at home?", True),
+    ("open_question", "What do you need?", False),
+    ("open_question", "Can you want me through what you found", True),  # "walk" misheard
+    # a team-leader callback
+    ("escalation", "I'll book you a callback from my team leader today", True),
+    ("escalation", "My team leader will call you back before four", True),
+    # remedies under way or done, or named with what brings them
+    ("solution", "I'm taking off the full amount right now", True),
+    ("solution", "I've just pushed it through, so it's released now", True),
+    ("solution", "I can have it live this Friday", True),
+    ("solution", "So we'd need to send an engineer out", True),
+    ("solution", "We can't send an engineer out", False),
+    # the company's side admitting it erred
+    ("ownership", "That reply should never have gone out", True),
+    ("ownership", "That's a mistake on our side", True),
+    ("ownership", "You should never have been told that", False),
+    # relief, not a demand; a relative "whatever", not the retort
+    ("negative_language", "You won't need to do anything", False),
+    ("negative_language", "You'll need to fill in the form", True),
+    ("provocation", "Whatever happened on the call, it's noted now", False),
+    ("provocation", "Whatever.", True),
+    # a long wait, chasing, hindsight blame
+    ("grievance", "It's been nine weeks now", True),
+    ("grievance", "It's not like I've got anything better to do than chase you lot", True),
+    ("grievance", "It would've been a lot quicker if you'd just listened", True),
+    ("threat_review", "And I'll be telling everyone at work the same", True),
+    ("escalation_request", "Someone who can actually make a decision?", True),
+    ("escalation_request", "Is there anyone who can sign for the parcel?", False),
 ])
 def test_scope(cue: str, text: str, expected: bool) -> None:
     assert bool(detect(BUILTIN_CUES[cue], normalize(text))) is expected
@@ -93,6 +128,13 @@ def test_scope(cue: str, text: str, expected: bool) -> None:
 ])
 def test_asks_customer(text: str, asks: bool) -> None:
     assert asks_customer(normalize(text).tokens) is asks
+
+
+def test_semantic_matcher_not_asked_about_the_agent_announcing_an_action() -> None:
+    """"Let me look at how it happened" shares the words of an open question but invites nothing."""
+    norm = normalize("Let me look at how it happened")
+    assert semantic_clauses(BUILTIN_CUES["open_question"], norm) == []
+    assert semantic_clauses(BUILTIN_CUES["open_question"], normalize("I would love to hear the whole story from the start")) != []
 
 
 def test_semantic_matcher_not_asked_about_questions_for_offers() -> None:

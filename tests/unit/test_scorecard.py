@@ -179,6 +179,9 @@ def test_threat_after_a_negated_condition() -> None:
     ("So I'll send the crew out to Cedar Road tomorrow.", "fail"),     # what the agent will do
     ("So what's the postcode on Cedar Road?", "fail"),                 # a question
     ("So the weather has been lovely this week.", "fail"),             # nothing the customer said
+    ("So, only your bins on Cedar Road.", "pass"),                     # the recogniser's comma after "so"
+    ("So it's your bins. The ones on Cedar Road.", "pass"),            # running on past a full stop
+    ("So you won't need to chase the bins on Cedar Road again.", "fail"),  # a consequence, not a restatement
 ])
 def test_paraphrase_by_a_summing_up_so(agent: str, expected: str) -> None:
     customer = turn("customer", 0, "Nobody has collected my bins on Cedar Road for three weeks, every other house gets collected.")
@@ -405,3 +408,28 @@ def test_no_agent_check_quotes_the_customer() -> None:
             for ev in c.evidence:
                 assert _within_agent(ev, turns, all_events), (name, c.id, c.status, ev)
     assert failed > 100  # the failed checks were looked at too
+
+
+def test_putting_the_customer_through_after_they_asked_for_a_manager_is_escalation() -> None:
+    """After "I want to speak to a manager", "before I pop you through" offers the escalation even when the
+    recogniser garbles "my manager" into "my man"."""
+    turns = [turn("customer", 0, "I've had enough of this, I want to speak to a manager now please."),
+             turn("agent", 6, "Of course. Before I pop you through, let me note the claim."),
+             turn("customer", 12, "Fine, but I still want the manager, this is ridiculous."),
+             turn("agent", 18, "I'll transfer you to my man now.")]
+    assert status(score(turns, trajectory="not_calmer"), "escalation") == "pass"
+
+
+def test_transfer_talk_without_a_request_for_someone_higher_is_no_escalation() -> None:
+    turns = [turn("customer", 0, "This is ridiculous, my bill is wrong again."),
+             turn("agent", 6, "I'll put you through to billing to check the amount."),
+             turn("customer", 12, "Still not fixed, this is unacceptable.")]
+    assert status(score(turns, trajectory="not_calmer"), "escalation") == "fail"
+
+
+def test_apology_credited_for_a_minor_complaint() -> None:
+    """No grievance detected, but a sincere apology (for rushing) still earns the check."""
+    card = score([turn("agent", 0, "Right so your excess is two hundred and fifty pounds."),
+                  turn("customer", 5, "Could you slow down a bit? I didn't catch most of that."),
+                  turn("agent", 10, "Sorry, yes, I was going far too fast there.")])
+    assert status(card, "apology") == "pass"
