@@ -12,6 +12,7 @@ from callcoach.progress import FractionFn
 from callcoach.records import Audio, Diarization, SpeechSegment
 from callcoach.speech.diarize.base import _renumber_by_first_speech, mask_to_segments, speaker_name
 from callcoach.speech.diarize.campp import EMBED_DIM, STEP_CENTRE, STEP_SAMPLES, CamppEmbedder
+from callcoach.speech.diarize.raised import MAX_RAISED_SHARE, join_nearest, piece_levels_db, raised_pieces
 from callcoach.speech.diarize.recheck import local_runs, recheck_short_runs
 from callcoach.speech.frames import mask_runs
 
@@ -196,7 +197,7 @@ class EmbeddedDiarizer:
         pieces = _pieces(active, int(self.PIECE_S * 16_000 / SEG_FRAME_STEP))
         spans = _solo_spans(pieces, starts, active, self.MIN_PRINT_S)
         prints, printed = _block_prints(spans, x, self._campp, self.PRINT_BLOCK_S, self.PRINT_HOP_S)
-        labels = self._cluster(prints, [pieces[i] for i in printed])
+        labels = self._cluster_calm_first(prints, [pieces[i] for i in printed], piece_levels_db(spans, printed, x))
         piece_label = _spread_labels(pieces, printed, labels)
         n_speakers = int(labels.max()) + 1 if len(labels) else 0
         if self.recheck_short_turns and n_speakers > 1:
@@ -258,6 +259,20 @@ class EmbeddedDiarizer:
             track_support_s=self.RECHECK_TRACK_SUPPORT_S,
             window_stride=max(1, round(SEG_WINDOW / self.step)),
         )
+
+    def _cluster_calm_first(self, prints: np.ndarray, pieces: list[tuple[int, int, int, int]], levels_db: np.ndarray) -> np.ndarray:
+        """:meth:`_cluster` without the raised pieces (:mod:`callcoach.speech.diarize.raised`), which then join
+        the nearest speaker; the plain clustering when there are none, or too many to be a few raised turns."""
+        whole = self._cluster(prints, pieces)  # how many speakers is decided on every piece
+        raised = raised_pieces([p[:2] for p in pieces], levels_db)
+        calm = ~raised
+        if whole.max() == 0 or not raised.any() or raised.mean() > MAX_RAISED_SHARE or calm.sum() < 4:
+            return whole
+        labels = np.zeros(len(prints), dtype=int)
+        labels[calm] = self._cluster(prints[calm], [p for p, c in zip(pieces, calm) if c])
+        if labels[calm].max() != whole.max():
+            return whole
+        return join_nearest(prints, labels, calm)
 
     def _cluster(self, prints: np.ndarray, pieces: list[tuple[int, int, int, int]]) -> np.ndarray:
         n = len(prints)
