@@ -210,9 +210,19 @@ def _prepare(entry: dict, data: Path, cache: Path, hosts: dict[str, dict] | None
 # --------------------------------------------------------------------------- scoring with a cached front
 
 
+def _speech_code() -> str:
+    """A digest of callcoach/speech/ (the stages the front runs): a changed diarizer or decoder is run again
+    instead of being read from the cache; a changed rule (events, scorecard) is not."""
+    digest = hashlib.sha1()
+    for path in sorted((ROOT / "callcoach" / "speech").rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def _front(call: RealCall, settings: Settings, models: pipeline.Models, cache: Path) -> dict[str, Any]:
     """Everything the pipeline hands its analyse stage (diarization, turns, roles, ...), cached by file and settings."""
-    key = hashlib.sha1(f"{call.path.resolve()}|{call.path.stat().st_size}|{settings.asr_model}|{settings.rehear_model}|{call.agent_channel}".encode()).hexdigest()[:16]
+    key = hashlib.sha1(f"{call.path.resolve()}|{call.path.stat().st_size}|{settings.asr_model}|{settings.rehear_model}|"
+                       f"{call.agent_channel}|{_speech_code()}".encode()).hexdigest()[:16]
     store = cache / f"{call.id}.{key}.front.pkl"
     if store.exists():
         try:
