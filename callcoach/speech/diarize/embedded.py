@@ -12,6 +12,7 @@ from callcoach.progress import FractionFn
 from callcoach.records import Audio, Diarization, SpeechSegment
 from callcoach.speech.diarize.base import _renumber_by_first_speech, mask_to_segments, speaker_name
 from callcoach.speech.diarize.campp import EMBED_DIM, STEP_CENTRE, STEP_SAMPLES, CamppEmbedder
+from callcoach.speech.diarize.links import piece_links
 from callcoach.speech.diarize.raised import MAX_RAISED_SHARE, join_nearest, piece_levels_db, raised_pieces
 from callcoach.speech.diarize.recheck import local_runs, recheck_short_runs
 from callcoach.speech.frames import mask_runs
@@ -100,6 +101,11 @@ class EmbeddedDiarizer:
     # speakers (its two-way split reads 0.77). Real two-voice recordings overlap 0.14-2.9 s (the telephone
     # call 2.9 s) and read at most 0.58, so the same-voice check keeps them apart without the exemption
     TWO_AT_ONCE_MIN_S = 1.0
+    # added to the (centred cosine) distance of two pieces on different local tracks of one window, for the
+    # tree only (links.py). Corpus c04 (both parties raised for half the call) split {calm} / {raised} with
+    # DER 0.51; 0.3-0.5 gave 0.08 and left every other corpus, demo and real dev recording as it was
+    # (0.15: 0.31). docs/benchmarks/diarization_real.md
+    OTHER_TRACK_DISTANCE = 0.4
     # after clustering, local runs of at most RECHECK_MAX_S are embedded on their own and moved to another
     # speaker when their print is RECHECK_MARGIN (cosine, centred) closer to that speaker's centroid and one
     # window's local track holds the run and RECHECK_TRACK_SUPPORT_S of that speaker's solo speech (recheck.py:
@@ -287,11 +293,13 @@ class EmbeddedDiarizer:
         # the distances are held once as a condensed float64 vector (for linkage, which copies it) and then once
         # as a float32 square (for the silhouette), never side by side with n x n masks: a 60-minute call has
         # about 10,000 pieces, and the square float64 matrix with its constrained copy and masks took 3 GB
-        cannot, two_at_once_s = _cannot_links(pieces)
-        saved = cond[cannot].copy()
+        cannot, apart, two_at_once = piece_links(pieces)
+        two_at_once_s = two_at_once * SEG_FRAME_STEP / 16_000
+        saved, saved_apart = cond[cannot].copy(), cond[apart].copy()
         cond[cannot] = 4.0
+        cond[apart] += self.OTHER_TRACK_DISTANCE
         tree = linkage(cond, method="average")
-        cond[cannot] = saved
+        cond[cannot], cond[apart] = saved, saved_apart
         cond32 = cond.astype(np.float32)
         del cond
         dist = squareform(cond32)
@@ -309,25 +317,6 @@ class EmbeddedDiarizer:
         if lo == 1 and best_k > 1 and _same_voice(prints, fcluster(tree, 2, criterion="maxclust") - 1) > self.SAME_VOICE_COSINE:
             best_k = 1  # the best two-way split is one voice heard twice
         return fcluster(tree, best_k, criterion="maxclust") - 1 if best_k > 1 else np.zeros(n, dtype=int)
-
-
-def _cannot_links(pieces: list[tuple[int, int, int, int]]) -> tuple[np.ndarray, float]:
-    """Condensed-distance indices of the piece pairs that must be different people (two pieces of one
-    window, different local speakers, heard at the same time), and the seconds those pairs overlap."""
-    n = len(pieces)
-    by_window: dict[int, list[int]] = {}
-    for i, (w, _k, _a, _b) in enumerate(pieces):
-        by_window.setdefault(w, []).append(i)
-    out, frames = [], 0
-    for members in by_window.values():
-        for x, i in enumerate(members):
-            for j in members[x + 1 :]:
-                (_, ki, ai, bi), (_, kj, aj, bj) = pieces[i], pieces[j]
-                if ki != kj and ai < bj and aj < bi:
-                    lo, hi = min(i, j), max(i, j)
-                    out.append(n * lo - lo * (lo + 1) // 2 + (hi - lo - 1))
-                    frames += min(bi, bj) - max(ai, aj)
-    return np.array(out, dtype=np.int64), frames * SEG_FRAME_STEP / 16_000
 
 
 def _drop_shadow_speakers(
