@@ -178,12 +178,12 @@ def test_diarizer_hears_one_voice_as_one_speaker(diarizer, name, cut_s):
     assert len(diarizer.diarize(_mono(x)).speakers) == 1
 
 
-def test_one_real_voice_with_a_moment_heard_as_two_stays_one_speaker(diarizer):
-    """The LCA demo's agent leg (one person, 142 s, 8 kHz): the segmentation model hears "two at once" for
-    0.34 s in all, which used to force two speakers; the same-voice check now decides (0.77: one)."""
-    audio = load_audio(REAL / "calls" / "aws_lca_demo_agent.flac")
-    d = diarizer.diarize(audio)
-    assert len(d.speakers) == 1
+def test_a_real_voice_heard_as_two_for_a_moment_is_kept_as_two_speakers(diarizer):
+    """Known limit, kept on purpose: the LCA demo's agent leg (one person, 142 s) has 0.34 s where the
+    segmentation model hears two at once, and any such cannot-link skips the same-voice check (a call has
+    two parties; dropping the exemption under 1 s merged a two-voice call). Both "speakers" are that voice."""
+    d = diarizer.diarize(load_audio(REAL / "calls" / "aws_lca_demo_agent.flac"))
+    assert len(d.speakers) == 2
     assert sum(s.end_s - s.start_s for s in d.segments) > 60.0
 
 
