@@ -190,10 +190,9 @@ def test_a_real_voice_heard_as_two_for_a_moment_is_kept_as_two_speakers(diarizer
 def test_pieces_of_one_window_on_other_tracks_are_linked():
     # window 0: local speakers 0 and 1 overlap for 10 frames, speaker 2 overlaps nobody; window 1: one speaker
     pieces = [(0, 0, 0, 50), (0, 1, 40, 90), (0, 2, 100, 120), (1, 0, 0, 30)]
-    cannot, apart, frames = piece_links(pieces)
+    cannot, apart = piece_links(pieces)
     assert len(cannot) == 1 and len(apart) == 2  # 0-2 and 1-2: other tracks of window 0, never at once
-    assert frames == 10
-    assert piece_links(pieces[2:])[2] == 0.0
+    assert len(piece_links(pieces[2:])[0]) == 0
 
 
 PHONE = ROOT / ".cache" / "real_samples" / "sample.wav"  # pyannote's telephone call: python scripts/real_samples.py

@@ -292,7 +292,7 @@ class EmbeddedDiarizer:
         # the distances are held once as a condensed float64 vector (for linkage, which copies it) and then once
         # as a float32 square (for the silhouette), never side by side with n x n masks: a 60-minute call has
         # about 10,000 pieces, and the square float64 matrix with its constrained copy and masks took 3 GB
-        cannot, apart, _ = piece_links(pieces)
+        cannot, apart = piece_links(pieces)
         saved, saved_apart = cond[cannot].copy(), cond[apart].copy()
         cond[cannot] = 4.0
         cond[apart] += self.OTHER_TRACK_DISTANCE

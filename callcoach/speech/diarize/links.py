@@ -18,15 +18,14 @@ def _condensed(n: int, i: int, j: int) -> int:
     return n * lo - lo * (lo + 1) // 2 + (hi - lo - 1)
 
 
-def piece_links(pieces: list[tuple[int, int, int, int]]) -> tuple[np.ndarray, np.ndarray, int]:
-    """(cannot-links, other-track pairs, frames of cannot-link overlap): condensed-distance indices of
-    the piece pairs of one window on different local tracks heard at the same time, of those heard at
-    different times, and how many frames the first overlap in all."""
+def piece_links(pieces: list[tuple[int, int, int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(cannot-links, other-track pairs): condensed-distance indices of the piece pairs of one window on
+    different local tracks heard at the same time, and of those heard at different times."""
     n = len(pieces)
     by_window: dict[int, list[int]] = {}
     for i, (w, _k, _a, _b) in enumerate(pieces):
         by_window.setdefault(w, []).append(i)
-    cannot, apart, frames = [], [], 0
+    cannot, apart = [], []
     for members in by_window.values():
         for x, i in enumerate(members):
             for j in members[x + 1 :]:
@@ -35,7 +34,6 @@ def piece_links(pieces: list[tuple[int, int, int, int]]) -> tuple[np.ndarray, np
                     continue
                 if ai < bj and aj < bi:
                     cannot.append(_condensed(n, i, j))
-                    frames += min(bi, bj) - max(ai, aj)
                 else:
                     apart.append(_condensed(n, i, j))
-    return np.array(cannot, dtype=np.int64), np.array(apart, dtype=np.int64), frames
+    return np.array(cannot, dtype=np.int64), np.array(apart, dtype=np.int64)
