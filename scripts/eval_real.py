@@ -23,6 +23,7 @@ scorecard run again on later runs, so rules can be compared in seconds.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import pickle
@@ -210,6 +211,7 @@ def _prepare(entry: dict, data: Path, cache: Path, hosts: dict[str, dict] | None
 # --------------------------------------------------------------------------- scoring with a cached front
 
 
+@functools.cache
 def _speech_code() -> str:
     """A digest of callcoach/speech/ (the stages the front runs): a changed diarizer or decoder is run again
     instead of being read from the cache; a changed rule (events, scorecard) is not."""

@@ -57,8 +57,7 @@ def reflections(agent: Sequence[Utterance], customer: Sequence[Utterance]) -> li
     A shared topic is what makes it a restatement rather than advice.
     """
     said_before = [(u.turn.start_s, _stems(u.norm.tokens)) for u in customer]
-    wants = [(u.turn.start_s, _content(u.norm.tokens)) for u in customer
-             if find_cues(BUILTIN_CUES["customer_wants"], u.norm)[0]]
+    wants = any(find_cues(BUILTIN_CUES["customer_wants"], u.norm)[0] for u in customer)
     out = []
     for u in agent:
         earlier = frozenset().union(*[st for start, st in said_before if start < u.turn.start_s])

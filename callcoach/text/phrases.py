@@ -310,6 +310,14 @@ _ASK_AUX = frozenset({"have", "has", "did", "do", "does", "are", "is", "was", "w
 _ASK_SUBJECT = frozenset({"you", "your", "it", "that", "this", "the", "there", "they"})
 
 
+def _after_discourse(tokens: Sequence[str]) -> int:
+    """Index of the first token that is not a leading discourse word ("okay so", "right and")."""
+    i = 0
+    while i < len(tokens) and tokens[i] in _DISCOURSE:
+        i += 1
+    return i
+
+
 def asks_customer(tokens: Sequence[str]) -> bool:
     """Whether a clause is a yes/no question about the customer's side ("have you tried ...").
 
@@ -317,9 +325,7 @@ def asks_customer(tokens: Sequence[str]) -> bool:
     agent will do ("do you want me to send ...", "is it okay if I ...") is an
     offer, not a question about the customer.
     """
-    i = 0
-    while i < len(tokens) and tokens[i] in _DISCOURSE:
-        i += 1
+    i = _after_discourse(tokens)
     if i + 1 >= len(tokens) or tokens[i] not in _ASK_AUX or tokens[i + 1] not in _ASK_SUBJECT:
         return False
     return not any(t in ("me", "i", "we", "us") for t in tokens[i + 2 :])
@@ -332,10 +338,7 @@ _ANNOUNCE = (("let", "me"), ("let", "us"), ("i", "will"), ("i", "am", "going", "
 def announces_action(tokens: Sequence[str]) -> bool:
     """Whether a clause opens (after discourse words) with the agent announcing their own action
     ("let me check", "I'll look at how it happened", "I'm going to pull up the account")."""
-    i = 0
-    while i < len(tokens) and tokens[i] in _DISCOURSE:
-        i += 1
-    rest = tuple(tokens[i:])
+    rest = tuple(tokens[_after_discourse(tokens):])
     return any(rest[: len(a)] == a for a in _ANNOUNCE)
 
 

@@ -11,7 +11,7 @@ from callcoach.errors import ModelError
 from callcoach.progress import FractionFn
 from callcoach.records import Audio, Diarization, SpeechSegment
 from callcoach.speech.diarize.base import _renumber_by_first_speech, mask_to_segments, speaker_name
-from callcoach.speech.diarize.campp import EMBED_DIM, STEP_CENTRE, STEP_SAMPLES, CamppEmbedder
+from callcoach.speech.diarize.campp import EMBED_DIM, STEP_CENTRE, STEP_SAMPLES, CamppEmbedder, cosine
 from callcoach.speech.diarize.links import piece_links
 from callcoach.speech.diarize.raised import MAX_RAISED_SHARE, join_nearest, piece_levels_db, raised_pieces
 from callcoach.speech.diarize.recheck import local_runs, recheck_short_runs
@@ -100,6 +100,7 @@ class EmbeddedDiarizer:
     # for a moment as two speakers (the LCA demo's agent leg, 0.34 s in 142 s, two-way split 0.77), but
     # taking the exemption away at under 1 s merged a two-voice held-out mono call (h12) into one speaker;
     # a call has two parties, so the rule errs towards two
+
     # added to the (centred cosine) distance of two pieces on different local tracks of one window, for the
     # tree only (links.py). Corpus c04 (both parties raised for half the call) split {calm} / {raised} with
     # DER 0.51; 0.3-0.5 gave 0.08 and left every other corpus, demo and real dev recording as it was
@@ -466,8 +467,7 @@ def _track_labels(pieces, piece_label: dict[int, int], n_windows: int, n_frames:
 
 def _same_voice(prints: np.ndarray, labels: np.ndarray) -> float:
     """Cosine between the mean raw (uncentred) prints of clusters 0 and 1."""
-    a, b = prints[labels == 0].mean(axis=0), prints[labels == 1].mean(axis=0)
-    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
+    return float(cosine(prints[labels == 0].mean(axis=0), prints[labels == 1].mean(axis=0)))
 
 
 def _silhouette(dist: np.ndarray, labels: np.ndarray) -> float:

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from callcoach.speech.diarize.campp import cosine
+
 RAISED_PIECE_DB = 5.0
 # above this share of raised pieces the call is not "a few raised turns" and is clustered as it is
 MAX_RAISED_SHARE = 0.25
@@ -53,8 +55,6 @@ def join_nearest(prints: np.ndarray, labels: np.ndarray, clustered: np.ndarray) 
     centred = prints - centre
     ids = np.unique(labels[clustered])
     means = np.stack([centred[clustered & (labels == k)].mean(axis=0) for k in ids])
-    means /= np.linalg.norm(means, axis=1, keepdims=True) + 1e-12
-    for i in np.flatnonzero(~clustered):
-        v = centred[i] / (np.linalg.norm(centred[i]) + 1e-12)
-        out[i] = int(ids[int(np.argmax(means @ v))])
+    others = np.flatnonzero(~clustered)
+    out[others] = ids[np.argmax(cosine(centred[others][:, None, :], means[None, :, :]), axis=1)]
     return out
