@@ -148,6 +148,20 @@ def test_pooled_frames_equal_embed_and_pick_out_each_speaker(embedder, audio):
         embedder.pool(f, np.arange(f.shape[1]) == 0)
 
 
+def test_segment_context_matches_the_torch_model_across_segment_edges(embedder):
+    """The export computes each CAM layer's context once per 100-step (2 s) segment (trunk_frames in
+    scripts/export_campp_onnx.py); a 10 s cut has five segments, a 2.5 s cut a full one and a short one.
+    References: torch_emb.npy rows of the 10 s jfk cut and of cuts of 2.2-3.6 s."""
+    ref = np.load(DATA / "torch_emb.npy")
+    segs = json.loads((DATA / "segments.json").read_text())
+    rows = [i for i, s in enumerate(segs) if s["end"] - s["start"] > 2.1]
+    assert len(rows) >= 10 and any(segs[i]["end"] - segs[i]["start"] >= 10 for i in rows)
+    x = {name: _load(name) for name in {segs[i]["file"] for i in rows}}
+    got = np.stack([embedder.embed(_cut(x[segs[i]["file"]], segs[i])) for i in rows])
+    assert campp.cosine(got, ref[rows]).min() > 0.99999  # measured: 0.9999999999
+    assert np.abs(got - ref[rows]).max() < 1e-4  # measured: 3.1e-5
+
+
 @pytest.fixture(scope="module")
 def diarizer() -> EmbeddedDiarizer:
     return EmbeddedDiarizer()

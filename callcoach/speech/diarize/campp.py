@@ -53,7 +53,7 @@ STEP_SAMPLES = 2 * FRAME_SHIFT  # one ``frames`` step: the network halves the fb
 STEP_CENTRE = FRAME_LEN // 2  # step j is centred on fbank frame 2j: sample 320 j + 200
 MIN_SAMPLES = FRAME_LEN + 3 * FRAME_SHIFT  # 4 fbank frames: the statistics pooling needs >= 2 steps
 MODEL_FILE = "campp.onnx"
-MODEL_SHA256 = "efce2894b67b8626e1849f24473b98a9a4224f2f8697e61299598d8056564d6f"
+MODEL_SHA256 = "ca728cfe7658f518d2af26de49aae91bb058a0c83079cc1a575c46384426099f"
 OUTPUTS = ("embedding", "frames", "head_weight", "head_mean", "head_std")
 
 
