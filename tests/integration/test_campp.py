@@ -148,6 +148,32 @@ def test_pooled_frames_equal_embed_and_pick_out_each_speaker(embedder, audio):
         embedder.pool(f, np.arange(f.shape[1]) == 0)
 
 
+def test_frames_of_runs_blocks_side_by_side_with_the_same_numbers(embedder):
+    """Each pass runs on one thread, so passes run at once give exactly what one at a time gives, in order."""
+    x = _load("ami_dev00")
+    blocks = [x[s : s + 10 * 16_000] for s in range(0, len(x) - 10 * 16_000 + 1, 7 * 16_000)] + [x[:3_000]]
+    one = [embedder.frames(b) for b in blocks]
+    two = campp.CamppEmbedder(threads=2)
+    assert two.threads == 2 and embedder.threads == 1
+    for got in (list(two.frames_of(blocks)), list(two.frames_of(iter(blocks))), list(embedder.frames_of(blocks))):
+        assert len(got) == len(one) and all(np.array_equal(a, b) for a, b in zip(got, one))
+    assert list(two.frames_of([])) == []
+
+
+def test_segment_context_matches_the_torch_model_across_segment_edges(embedder):
+    """The export computes each CAM layer's context once per 100-step (2 s) segment (trunk_frames in
+    scripts/export_campp_onnx.py); a 10 s cut has five segments, a 2.5 s cut a full one and a short one.
+    References: torch_emb.npy rows of the 10 s jfk cut and of cuts of 2.2-3.6 s."""
+    ref = np.load(DATA / "torch_emb.npy")
+    segs = json.loads((DATA / "segments.json").read_text())
+    rows = [i for i, s in enumerate(segs) if s["end"] - s["start"] > 2.1]
+    assert len(rows) >= 10 and any(segs[i]["end"] - segs[i]["start"] >= 10 for i in rows)
+    x = {name: _load(name) for name in {segs[i]["file"] for i in rows}}
+    got = np.stack([embedder.embed(_cut(x[segs[i]["file"]], segs[i])) for i in rows])
+    assert campp.cosine(got, ref[rows]).min() > 0.99999  # measured: 0.9999999999
+    assert np.abs(got - ref[rows]).max() < 1e-4  # measured: 3.1e-5
+
+
 @pytest.fixture(scope="module")
 def diarizer() -> EmbeddedDiarizer:
     return EmbeddedDiarizer()

@@ -399,9 +399,9 @@ def _block_prints(
     spans: dict[int, list[tuple[int, int]]], x: np.ndarray, campp: CamppEmbedder, block_s: float, hop_s: float
 ) -> tuple[np.ndarray, list[int]]:
     """(n, 192) CAM++ prints of the pieces in ``spans`` (piece -> solo stretches in samples) and which
-    pieces they are. One network pass per ``block_s`` block (blocks ``hop_s`` apart); a piece's print pools
-    the frame features of the block that holds it over its solo stretches (statistics pooling and
-    last layer in numpy)."""
+    pieces they are. One network pass per ``block_s`` block (blocks ``hop_s`` apart, ``campp.threads``
+    passes at once); a piece's print pools the frame features of the block that holds it over its solo
+    stretches (statistics pooling and last layer in numpy)."""
     n = len(x)
     block, hop = int(block_s * 16_000), int(hop_s * 16_000)
     block_starts = list(range(0, max(n - block, 0) + 1, hop))
@@ -414,9 +414,9 @@ def _block_prints(
         j = inside[0] if inside else max(range(len(block_starts)), key=lambda j: min(hi, block_starts[j] + block) - max(lo, block_starts[j]))
         by_block.setdefault(j, []).append(i)
     prints: dict[int, np.ndarray] = {}
-    for j, members in by_block.items():
-        bs = block_starts[j]
-        feats = campp.frames(x[bs : bs + block])
+    order = list(by_block)
+    for j, feats in zip(order, campp.frames_of(x[block_starts[j] : block_starts[j] + block] for j in order)):
+        bs, members = block_starts[j], by_block[j]
         centre = bs + np.arange(feats.shape[1]) * STEP_SAMPLES + STEP_CENTRE
         for i in members:
             mask = np.zeros(feats.shape[1], dtype=bool)
