@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from callcoach.records import Evidence
 from callcoach.text.cues import BUILTIN_CUES
-from callcoach.text.phrases import Hit, find_cues, split_clauses
+from callcoach.text.phrases import Hit, after_discourse, find_cues, split_clauses
 from callcoach.text.utterances import Utterance
 
 _STOP = frozenset(
@@ -34,6 +34,7 @@ _SO_NOT_RESTATING = frozenset({"i", "we", "let", "lets", "what", "how", "why", "
                                "did", "please", "if", "anyway", "yes", "no", "sorry", "thank", "thanks"})
 _SO_MODALS = frozenset({"will", "would", "can", "could", "should", "might", "may", "must", "need", "shall"})
 SO_RESTATEMENT_MIN_SHARED = 2
+_BEFORE_SO = frozenset({"okay", "ok", "right", "alright", "and"})  # what may come before a summing-up "so"
 
 
 def reflections(agent: Sequence[Utterance], customer: Sequence[Utterance]) -> list[tuple[Utterance, Hit]]:
@@ -72,9 +73,7 @@ def reflections(agent: Sequence[Utterance], customer: Sequence[Utterance]) -> li
             clauses = split_clauses(u.norm)
             for k, (a, b) in enumerate(clauses):
                 toks = u.norm.tokens[a:b]
-                i = 0
-                while i < len(toks) and toks[i] in ("okay", "ok", "right", "alright", "and"):
-                    i += 1
+                i = after_discourse(toks, _BEFORE_SO)
                 if i >= len(toks) or toks[i] != "so":
                     continue
                 # the restatement runs on into the next clause: the recogniser's commas fall anywhere

@@ -28,7 +28,7 @@ clause negates or excludes the cue.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
@@ -310,10 +310,10 @@ _ASK_AUX = frozenset({"have", "has", "did", "do", "does", "are", "is", "was", "w
 _ASK_SUBJECT = frozenset({"you", "your", "it", "that", "this", "the", "there", "they"})
 
 
-def _after_discourse(tokens: Sequence[str]) -> int:
-    """Index of the first token that is not a leading discourse word ("okay so", "right and")."""
+def after_discourse(tokens: Sequence[str], words: Collection[str] = _DISCOURSE) -> int:
+    """Index of the first token that is not a leading discourse word ("okay so", "right and"), from ``words``."""
     i = 0
-    while i < len(tokens) and tokens[i] in _DISCOURSE:
+    while i < len(tokens) and tokens[i] in words:
         i += 1
     return i
 
@@ -325,7 +325,7 @@ def asks_customer(tokens: Sequence[str]) -> bool:
     agent will do ("do you want me to send ...", "is it okay if I ...") is an
     offer, not a question about the customer.
     """
-    i = _after_discourse(tokens)
+    i = after_discourse(tokens)
     if i + 1 >= len(tokens) or tokens[i] not in _ASK_AUX or tokens[i + 1] not in _ASK_SUBJECT:
         return False
     return not any(t in ("me", "i", "we", "us") for t in tokens[i + 2 :])
@@ -338,7 +338,7 @@ _ANNOUNCE = (("let", "me"), ("let", "us"), ("i", "will"), ("i", "am", "going", "
 def announces_action(tokens: Sequence[str]) -> bool:
     """Whether a clause opens (after discourse words) with the agent announcing their own action
     ("let me check", "I'll look at how it happened", "I'm going to pull up the account")."""
-    rest = tuple(tokens[_after_discourse(tokens):])
+    rest = tuple(tokens[after_discourse(tokens):])
     return any(rest[: len(a)] == a for a in _ANNOUNCE)
 
 
@@ -407,6 +407,7 @@ def phrase_cue_set(name: str, phrases: Sequence[str], negative_phrases: Sequence
 
 __all__ = [
     "CueSet",
+    "after_discourse",
     "Hit",
     "NEGATORS",
     "Normalized",
